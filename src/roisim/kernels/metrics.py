@@ -1,0 +1,165 @@
+"""Per-run investment metrics on one cash-flow row, in numba.
+
+Conventions (see docs/methodology.md):
+* NPV = Σ_t CF_t·d_t, d_t = (1+r)^-t (end-of-year) or (1+r)^-(t-0.5) for t ≥ 1 (mid-year).
+* IRR: the rate in (-0.99, 10] with NPV = 0 under the same timing; NaN when there is none.
+  When the flows change sign more than once, the smallest root is returned and the number of
+  roots found is returned too, so the caller can report how often several exist.
+* Payback: k + (-C_k)/CF_{k+1}, k the last year whose cumulative flow C_k is negative;
+  0 when the cumulative flow is never negative; +inf when C_H < 0.
+"""
+import math
+
+import numpy as np
+from numba import njit
+
+IRR_LO = -0.99
+IRR_HI = 10.0
+IRR_GRID = 240          # log(1+r)-spaced points scanned when the flows change sign twice or more
+
+
+@njit(cache=True, nogil=True)
+def npv_value(cf, r, mid):
+    """NPV of one row at rate r; mid != 0 discounts years >= 1 at t - 0.5."""
+    x = 1.0 / (1.0 + r)
+    acc = 0.0
+    for t in range(cf.shape[0] - 1, 0, -1):
+        acc = (acc + cf[t]) * x
+    if mid:
+        return cf[0] + acc * math.sqrt(1.0 + r)
+    return cf[0] + acc
+
+
+@njit(cache=True, nogil=True)
+def _npv_and_slope(cf, r, mid):
+    x = 1.0 / (1.0 + r)
+    p = 0.0        # Horner for Σ_{t≥1} cf_t x^t (constant term 0)
+    dp = 0.0       # and its derivative in x
+    for t in range(cf.shape[0] - 1, -1, -1):
+        dp = dp * x + p
+        p = p * x + (cf[t] if t > 0 else 0.0)
+    # after the loop: p = Σ cf_t x^t, dp = Σ t cf_t x^(t-1)
+    dxdr = -x * x
+    if mid:
+        s = math.sqrt(1.0 + r)
+        f = cf[0] + p * s
+        df = dp * dxdr * s + p * 0.5 / s
+        return f, df
+    return cf[0] + p, dp * dxdr
+
+
+@njit(cache=True, nogil=True)
+def _solve(cf, a, b, fa, fb, mid):
+    """Safeguarded Newton on [a, b] where fa and fb have opposite signs."""
+    if fa > 0.0:       # orient so f(lo) < 0 < f(hi)
+        lo, hi = b, a
+    else:
+        lo, hi = a, b
+    r = 0.5 * (a + b)
+    if a < 0.1 < b:
+        r = 0.1
+    for _ in range(200):
+        f, df = _npv_and_slope(cf, r, mid)
+        if f == 0.0:
+            return r
+        if f < 0.0:
+            lo = r
+        else:
+            hi = r
+        step_ok = df != 0.0
+        if step_ok:
+            rn = r - f / df
+            if not ((rn - lo) * (rn - hi) < 0.0):
+                step_ok = False
+        if not step_ok:
+            rn = 0.5 * (lo + hi)
+        if abs(rn - r) <= 1e-13 * (1.0 + abs(r)):
+            return rn
+        r = rn
+        if abs(hi - lo) <= 1e-14 * (1.0 + abs(r)):
+            return r
+    return r
+
+
+@njit(cache=True, nogil=True)
+def sign_changes(cf):
+    n = 0
+    last = 0.0
+    for t in range(cf.shape[0]):
+        v = cf[t]
+        if v != 0.0:
+            if last != 0.0 and (v > 0.0) != (last > 0.0):
+                n += 1
+            last = v
+    return n
+
+
+@njit(cache=True, nogil=True)
+def irr_row(cf, mid):
+    """Return (irr, roots_found) for one row; irr is NaN when no root lies in (-0.99, 10]."""
+    nsc = sign_changes(cf)
+    if nsc == 0:
+        return np.nan, 0
+    if nsc == 1:
+        # Descartes: exactly one root in (-1, inf); it is ours if NPV changes sign on the range
+        flo = npv_value(cf, IRR_LO, mid)
+        fhi = npv_value(cf, IRR_HI, mid)
+        if fhi == 0.0:
+            return IRR_HI, 1
+        if flo == 0.0 or (flo > 0.0) == (fhi > 0.0):
+            return np.nan, 0
+        return _solve(cf, IRR_LO, IRR_HI, flo, fhi, mid), 1
+    # several sign changes: scan a grid uniform in log(1+r), refine every bracket
+    g0 = math.log(1.0 + IRR_LO)
+    g1 = math.log(1.0 + IRR_HI)
+    best = np.nan
+    roots = 0
+    a = IRR_LO
+    fa = npv_value(cf, a, mid)
+    for k in range(1, IRR_GRID + 1):
+        b = IRR_HI if k == IRR_GRID else math.exp(g0 + (g1 - g0) * k / IRR_GRID) - 1.0
+        fb = npv_value(cf, b, mid)
+        if fb == 0.0:
+            roots += 1
+            if not best <= b:
+                best = b
+        elif fa != 0.0 and (fa > 0.0) != (fb > 0.0):
+            root = _solve(cf, a, b, fa, fb, mid)
+            roots += 1
+            if not best <= root:
+                best = root
+        a = b
+        fa = fb
+    return best, roots
+
+
+@njit(cache=True, nogil=True)
+def payback_row(cf, d, discounted):
+    """Payback of one row; with discounted != 0 the flows are cf_t·d_t."""
+    c = 0.0
+    k = -1
+    ck = 0.0
+    n = cf.shape[0]
+    for t in range(n):
+        v = cf[t] * d[t] if discounted else cf[t]
+        c += v
+        if c < 0.0:
+            k = t
+            ck = c
+    if k < 0:
+        return 0.0
+    if k == n - 1:
+        return np.inf
+    nxt = cf[k + 1] * d[k + 1] if discounted else cf[k + 1]
+    return k + (-ck) / nxt
+
+
+@njit(cache=True, nogil=True)
+def discount_factors(r, mid, d):
+    """Fill d with the discount factors of years 0..H at rate r."""
+    f = 1.0 / (1.0 + r)
+    d[0] = 1.0
+    if d.shape[0] > 1:
+        d[1] = math.sqrt(f) if mid else f
+        for t in range(2, d.shape[0]):
+            d[t] = d[t - 1] * f

@@ -1,0 +1,221 @@
+"""TOML text or file -> validated Scenario, with ``--set`` overrides and line numbers in errors."""
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import re
+import tomllib
+from pathlib import Path
+
+from .errors import ScenarioError
+from .scenario import Scenario, parse_scenario
+
+_TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def load_scenario(source, overrides=None) -> Scenario:
+    """Read a scenario from a file path or from TOML text and validate it.
+
+    Parameters
+    ----------
+    source : str | os.PathLike
+        A path to a ``.toml`` file, or the TOML text itself (any string containing a newline).
+    overrides : list of "path=value" strings, or a dict {path: value}
+        Values that replace those in the file, e.g. ``["inputs.loaded_hourly_rate.mean=80"]``.
+        Each value is read as a TOML value (``0.1``, ``"text"``, ``[1, 2]``,
+        ``{ dist = "normal", mean = 1, sd = 2 }``), falling back to a plain string, and the
+        result is validated exactly as if it had been written in the file.
+
+    Raises
+    ------
+    ScenarioError
+        For every problem, naming the file, the line where known and the field path.
+    """
+    file, text, raw = _read(source)
+    sha = hashlib.sha256(raw).hexdigest()
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = _TOML_LINE.search(msg)
+        line = int(m.group(1)) if m else None
+        msg = _TOML_LINE.sub("", msg).strip()
+        raise ScenarioError(f"not valid TOML: {msg}", "", file=file, line=line) from None
+    set_paths = []
+    if overrides:
+        data = copy.deepcopy(data)
+        for path, value in _override_items(overrides):
+            set_paths.append(path)
+            apply_override(data, path, value)
+    try:
+        return parse_scenario(data, source_file=file, sha256=sha)
+    except ScenarioError as err:
+        canonical = _canonical_path(err.path)
+        if any(canonical.startswith(_canonical_path(p)) for p in set_paths):
+            raise ScenarioError(err.message + " (value given by --set)", err.path, file=file) from None
+        raise err.located(file, locate_line(text, err.path)) from None
+
+
+def _read(source) -> tuple[str | None, str, bytes]:
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source
+                                           and (source.endswith(".toml") or os.path.exists(source))):
+        path = Path(source)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise ScenarioError("file not found", file=str(source)) from None
+        except IsADirectoryError:
+            raise ScenarioError("is a directory, not a scenario file", file=str(source)) from None
+        except OSError as exc:
+            raise ScenarioError(f"cannot read the file: {exc.strerror}", file=str(source)) from None
+        try:
+            return str(source), raw.decode("utf-8"), raw
+        except UnicodeDecodeError:
+            raise ScenarioError("the file is not UTF-8 text", file=str(source)) from None
+    if isinstance(source, bytes):
+        source = source.decode("utf-8", errors="replace")
+    if not isinstance(source, str):
+        raise ScenarioError(f"load_scenario expects a file path or TOML text, got {type(source).__name__}")
+    return None, source, source.encode("utf-8")
+
+
+def _override_items(overrides):
+    if isinstance(overrides, dict):
+        return list(overrides.items())
+    items = []
+    for item in overrides:
+        if not isinstance(item, str) or "=" not in item:
+            raise ScenarioError(f"--set expects PATH=VALUE, got {item!r}", "--set")
+        path, value = item.split("=", 1)
+        items.append((path.strip(), _toml_value(value.strip())))
+    return items
+
+
+def _toml_value(text: str):
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _segments(path: str) -> list:
+    if not path or path.startswith(".") or path.endswith("."):
+        raise ScenarioError(f"bad --set path {path!r}; write e.g. inputs.loaded_hourly_rate.mean", "--set")
+    out: list = []
+    for part in path.split("."):
+        m = re.fullmatch(r"([^\[\]]+)((?:\[\d+\])*)", part)
+        if not m:
+            raise ScenarioError(f"bad --set path {path!r}", "--set")
+        name = m.group(1)
+        out.append(int(name) if name.isdigit() else name)
+        out.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
+    return out
+
+
+def _canonical_path(path: str) -> str:
+    try:
+        segs = _segments(path)
+    except ScenarioError:
+        return path
+    s = ""
+    for seg in segs:
+        s += f"[{seg}]" if isinstance(seg, int) else (f".{seg}" if s else seg)
+    return s
+
+
+def apply_override(data: dict, path: str, value) -> None:
+    """Set ``value`` at ``path`` (``inputs.x.mean``, ``benefits[0].amount`` or ``benefits.0.amount``)."""
+    segs = _segments(path)
+    node = data
+    where = ""
+    for i, seg in enumerate(segs):
+        last = i == len(segs) - 1
+        if isinstance(seg, int):
+            if not isinstance(node, list):
+                raise ScenarioError(f"{where or 'the document'} is not a list, so [{seg}] does not apply",
+                                    f"--set {path}")
+            if seg >= len(node):
+                raise ScenarioError(f"{where} has {len(node)} entries; index {seg} is out of range",
+                                    f"--set {path}")
+            if last:
+                node[seg] = value
+                return
+            node = node[seg]
+            where += f"[{seg}]"
+        else:
+            if not isinstance(node, dict):
+                raise ScenarioError(f"{where} is {_kind(node)}, not a table, so it has no field '{seg}'",
+                                    f"--set {path}")
+            if last:
+                node[seg] = value
+                return
+            if seg not in node:
+                node[seg] = [] if seg in ("benefits", "costs") and not where else {}
+            node = node[seg]
+            where = f"{where}.{seg}" if where else seg
+
+
+def _kind(v) -> str:
+    return "a list" if isinstance(v, list) else f"the value {v!r}"
+
+
+def locate_line(text: str, path: str) -> int | None:
+    """Best-effort 1-based line of the field ``path`` in the TOML ``text`` (None when not found)."""
+    if not path:
+        return None
+    try:
+        segs = _segments(path)
+    except ScenarioError:
+        return None
+    lines = text.splitlines()
+    headers: list[tuple[int, str, bool]] = []      # (line index, dotted name, is array)
+    for i, ln in enumerate(lines):
+        m = re.match(r"\s*(\[\[?)\s*([^\]]+?)\s*\]\]?", ln)
+        if m and not ln.lstrip().startswith("#"):
+            headers.append((i, m.group(2).replace('"', "").replace(" ", ""), m.group(1) == "[["))
+
+    def section(name: str, nth: int | None):
+        count = -1
+        for k, (i, hname, is_array) in enumerate(headers):
+            if hname == name and (nth is None or is_array):
+                count += 1
+                if nth is None or count == nth:
+                    end = headers[k + 1][0] if k + 1 < len(headers) else len(lines)
+                    return i, end
+        return None
+
+    def key_line(start: int, end: int, key: str):
+        pat = re.compile(r'\s*"?' + re.escape(str(key)) + r'"?\s*=')
+        for i in range(start, end):
+            if pat.match(lines[i]):
+                return i
+        return None
+
+    top = segs[0]
+    if top in ("benefits", "costs"):
+        nth = segs[1] if len(segs) > 1 and isinstance(segs[1], int) else 0
+        sec = section(top, nth)
+        if sec is None:
+            return None
+        rest = segs[2:] if len(segs) > 1 and isinstance(segs[1], int) else segs[1:]
+        if rest and isinstance(rest[0], str):
+            hit = key_line(sec[0] + 1, sec[1], rest[0])
+            if hit is not None:
+                return hit + 1
+        return sec[0] + 1
+    if len(segs) >= 2 and isinstance(segs[1], str):
+        sub = section(f"{top}.{segs[1]}", None)          # [inputs.x] written as its own table
+        if sub is not None and len(segs) >= 3 and isinstance(segs[2], str):
+            hit = key_line(sub[0] + 1, sub[1], segs[2])
+            return (hit if hit is not None else sub[0]) + 1
+        if sub is not None:
+            return sub[0] + 1
+    sec = section(top, None)
+    if sec is None:
+        return None
+    if len(segs) >= 2 and isinstance(segs[1], str):
+        hit = key_line(sec[0] + 1, sec[1], segs[1])
+        if hit is not None:
+            return hit + 1
+    return sec[0] + 1

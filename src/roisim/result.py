@@ -1,0 +1,101 @@
+"""Result: the per-run arrays as an ``xarray.Dataset`` plus the summary dictionary."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import xarray as xr
+
+from ._version import __version__
+from .plan import METRICS, Plan
+
+METRIC_ATTRS = {
+    "npv": ("net present value", "currency"),
+    "irr": ("internal rate of return (NaN: none in (-0.99, 10])", "fraction per year"),
+    "payback_years": ("simple payback (inf: not within horizon)", "years"),
+    "discounted_payback_years": ("discounted payback (inf: not within horizon)", "years"),
+    "roi": ("(sum of benefits - sum of costs) / sum of costs, undiscounted", "fraction"),
+    "bcr": ("PV(benefits) / PV(costs)", "ratio"),
+}
+
+
+def build_dataset(plan: Plan, arrays, seed: int) -> xr.Dataset:
+    s = plan.scenario
+    n = arrays.n
+    coords = {"run": np.arange(arrays.start, arrays.start + n), "year": np.arange(plan.years)}
+    data = {}
+    for k, name in enumerate(METRICS):
+        desc, unit = METRIC_ATTRS[name]
+        data[name] = ("run", arrays.metrics[k], {"long_name": desc,
+                                                  "units": s.currency if unit == "currency" else unit})
+    data["net_cashflow"] = (("run", "year"), arrays.cashflow,
+                            {"long_name": "net cash flow (benefits - costs)", "units": s.currency})
+    for k, name in enumerate(plan.run_inputs):
+        data[name] = ("run", arrays.inputs[k], _meta(plan, name))
+    for k, name in enumerate(plan.year_inputs):
+        data[name] = (("run", "year"), arrays.year_inputs[k], _meta(plan, name))
+    attrs = {"scenario_name": s.name, "seed": int(seed), "roisim_version": __version__,
+             "scenario_sha256": s.source_sha256 or "", "scenario_file": s.source_file or "",
+             "currency": s.currency, "horizon_years": s.horizon_years, "timing": s.timing}
+    return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def _meta(plan: Plan, name: str) -> dict:
+    m = plan.input_meta.get(name, {})
+    return {k: v for k, v in (("units", m.get("unit")), ("description", m.get("description")),
+                              ("field", m.get("path"))) if v}
+
+
+def _clean(obj):
+    """Replace NaN/inf by None so the summary is strict JSON."""
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+class Result:
+    """What ``roisim.simulate`` returns.
+
+    Attributes
+    ----------
+    summary : dict   the same structure as ``roisim run --json``
+    dataset : xarray.Dataset   per-run metrics, net cash flow and every sampled input
+    """
+
+    def __init__(self, summary: dict, dataset: xr.Dataset | None):
+        self.summary = _clean(summary)
+        self.dataset = dataset
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.summary, indent=indent)
+
+    def to_netcdf(self, path) -> None:
+        """Write the dataset (and the summary as a JSON attribute) to a netCDF file."""
+        if self.dataset is None:
+            raise ValueError("this result was computed in summary-only mode and keeps no per-run data")
+        ds = self.dataset.copy()
+        ds.attrs["summary_json"] = json.dumps(self.summary)
+        engine = None
+        try:
+            import netCDF4  # noqa: F401
+        except ImportError:
+            try:
+                import h5netcdf  # noqa: F401
+                engine = "h5netcdf"
+            except ImportError:
+                engine = "scipy"
+        ds.to_netcdf(path, engine=engine)
+
+    def __repr__(self) -> str:
+        npv = self.summary["metrics"]["npv"]
+        return (f"<roisim.Result '{self.summary['scenario']['name']}': {self.summary['runs']:,} runs, "
+                f"mean NPV {npv['mean']:,.0f} {self.summary['currency']}, "
+                f"P(NPV>0) {npv['prob_positive']:.1%}>")
