@@ -164,6 +164,43 @@ def test_irr_several_roots_reports_the_smallest_in_interval(flows, expected):
     assert f(finance.irr(flows)) == pytest.approx(expected, abs=1e-8)
 
 
+@pytest.mark.parametrize("roots", [
+    [0.10, 0.115],            # two roots 1.5 points apart
+    [0.05, 0.06, 0.40],       # the two smallest roots 1 point apart
+    [0.30, 0.32],
+    [2.00, 2.05],
+])
+def test_irr_several_roots_close_together_reports_the_smallest(roots):
+    """The smallest-root rule holds however close the roots are (numpy_financial finds them)."""
+    flows = _flows_from_roots(roots)
+    assert f(finance.irr(flows)) == pytest.approx(min(roots), abs=1e-8)
+
+
+def _all_roots_fine_scan(flows, timing, n=400_001):
+    """Every sign change of NPV on a fine log(1+r) grid over (-0.99, 10], refined by brentq."""
+    grid = np.expm1(np.linspace(np.log(0.01), np.log(11.0), n))
+    grid[-1] = 10.0
+    flows = arr(flows)
+    values = np.sum(flows[None, :] * (1.0 + grid[:, None]) ** -exponents(flows.size, timing)[None, :], axis=1)
+    idx = np.nonzero(np.sign(values[:-1]) * np.sign(values[1:]) < 0)[0]
+    return [optimize.brentq(lambda r: npv_ref(r, flows, timing), grid[i], grid[i + 1], xtol=1e-15)
+            for i in idx]
+
+
+@pytest.mark.parametrize("flows", [
+    [-100.0, 230, -132],
+    [-100.0, 180, -65],
+    [-100.0, 351, -406.7, 155.82],
+    [-100.0, 480, -687, 280],
+    [50.0, -120, 80],          # no end-of-year root, two mid-year roots
+    [-10.0, 25, -15.6],
+])
+def test_irr_mid_year_several_roots_reports_the_smallest(flows):
+    roots = _all_roots_fine_scan(flows, "mid-year")
+    assert len(roots) >= 2                      # the oracle sees several roots
+    assert f(finance.irr(arr(flows), timing="mid-year")) == pytest.approx(min(roots), abs=1e-8)
+
+
 def test_irr_flows_from_roots_hand_checked():
     np.testing.assert_allclose(_flows_from_roots([0.1, 0.2]), [-100, 230, -132])
 

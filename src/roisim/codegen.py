@@ -29,10 +29,11 @@ from roisim.kernels.metrics import irr_row, payback_row, discount_factors
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def kernel(r0, n, off, P, T, K, out_m, out_cf, out_in, out_iny, flags):
-    H1 = out_cf.shape[1]
+def kernel(r0, n, off, P, T, K, out_v, out_in, out_iny, flags):
+    H1 = out_v.shape[0] - 6
     mid = P[0] != 0.0
     d = np.empty(H1)
+    row = np.empty(H1)
     for i in range(n):
         r = r0 + i
         o = off + i
@@ -75,7 +76,7 @@ def render(plan: Plan) -> str:
     for j, ln in enumerate(plan.lines):
         w(f"{ind2}# {ln.path}")
         if ln.growth is not None:
-            w(f"{ind2}if t > P[{ln.t0_slot}]:")
+            w(f"{ind2}if t > P[{ln.t0_slot}] and t <= P[{ln.t_last_slot}]:")
             w(f"{ind2}    gf = 1.0 + {ln.growth}")
             w(f"{ind2}    if not gf > 0.0:")
             w(f"{ind2}        flags[{ln.flag_base + 2}] += 1")
@@ -96,18 +97,18 @@ def render(plan: Plan) -> str:
             w(f"{ind2}    sb += a")
             w(f"{ind2}    pvb += a * d[t]")
             w(f"{ind2}    cf += a")
-    w(f"{ind2}out_cf[o, t] = cf")
+    w(f"{ind2}row[t] = cf")
+    w(f"{ind2}out_v[6 + t, o] = cf")
     w(f"{ind2}npv += cf * d[t]")
-    w(f"{ind}row = out_cf[o]")
-    w(f"{ind}out_m[0, o] = npv")
+    w(f"{ind}out_v[0, o] = npv")
     w(f"{ind}irr, nroots = irr_row(row, mid)")
-    w(f"{ind}out_m[1, o] = irr")
+    w(f"{ind}out_v[1, o] = irr")
     w(f"{ind}if nroots > 1:")
     w(f"{ind}    flags[0] += 1")
-    w(f"{ind}out_m[2, o] = payback_row(row, d, False)")
-    w(f"{ind}out_m[3, o] = payback_row(row, d, True)")
-    w(f"{ind}out_m[4, o] = (sb - sc) / sc if sc != 0.0 else np.nan")
-    w(f"{ind}out_m[5, o] = pvb / pvc if pvc != 0.0 else np.nan")
+    w(f"{ind}out_v[2, o] = payback_row(row, d, False)")
+    w(f"{ind}out_v[3, o] = payback_row(row, d, True)")
+    w(f"{ind}out_v[4, o] = (sb - sc) / sc if sc != 0.0 else np.nan")
+    w(f"{ind}out_v[5, o] = pvb / pvc if pvc != 0.0 else np.nan")
     return "\n".join(out) + "\n"
 
 

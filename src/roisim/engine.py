@@ -1,22 +1,23 @@
-"""Run a compiled plan over blocks of runs on a pool of threads.
+"""Run a compiled plan over runs: into memory, or block by block for streaming summaries.
 
 The kernel is ``nogil``, so blocks run truly in parallel on threads.  Every draw is a pure
-function of (seed, input, run, year), so the arrays are bit-identical whatever the number
-of threads or the block size.  This module never prints and never parses options.
+function of (seed, input, run, year), so the values are bit-identical whatever the number
+of threads, the chunk size or the order in which blocks run.  This module never prints and
+never parses options.
 """
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
+from .blocks import SUMMARY_BLOCK, Partial, PassSpec, block_range, n_blocks, run_blocks
 from .codegen import compile_plan
 from .errors import ScenarioError
 from .plan import METRICS, Plan
 
-BLOCK = 65_536
+N_METRICS = len(METRICS)
 
 
 def default_threads() -> int:
@@ -29,50 +30,108 @@ def default_threads() -> int:
 
 @dataclass
 class RunArrays:
-    """Everything a batch of runs produced: per-run metrics, cash flows and inputs."""
+    """Everything a range of runs produced."""
     start: int
-    metrics: np.ndarray        # (6, n)
-    cashflow: np.ndarray       # (n, H+1)
+    values: np.ndarray         # (6 + H+1, n): the metrics, then the net cash flow of each year
     inputs: np.ndarray         # (n_run_inputs, n)
     year_inputs: np.ndarray    # (n_year_inputs, n, H+1)
-    flags: np.ndarray          # (n_flags,) counts summed over blocks
+    flags: np.ndarray          # (n_flags,) problem counters
 
     @property
     def n(self) -> int:
-        return self.metrics.shape[1]
+        return self.values.shape[1]
+
+    @property
+    def metrics(self) -> np.ndarray:
+        return self.values[:N_METRICS]
+
+    @property
+    def cashflow(self) -> np.ndarray:
+        """(n, H+1) view of the net cash flows."""
+        return self.values[N_METRICS:].T
 
 
 def allocate(plan: Plan, n: int) -> RunArrays:
     h1 = plan.years
-    return RunArrays(0, np.empty((len(METRICS), n)), np.empty((n, h1)),
-                     np.empty((len(plan.run_inputs), n)), np.empty((len(plan.year_inputs), n, h1)),
-                     np.zeros(plan.n_flags, dtype=np.int64))
+    return RunArrays(0, np.empty((N_METRICS + h1, n)), np.empty((len(plan.run_inputs), n)),
+                     np.empty((len(plan.year_inputs), n, h1)), np.zeros(plan.n_flags, dtype=np.int64))
 
 
-def run_range(plan: Plan, start: int, n: int, *, threads: int | None = None, block: int = BLOCK,
-              out: RunArrays | None = None, kernel=None) -> RunArrays:
-    """Simulate runs ``start .. start+n-1`` into ``out`` (allocated when None)."""
+def _call(kernel, plan: Plan, r0: int, n: int, off: int, out: RunArrays, flags: np.ndarray,
+          chunk: int) -> None:
+    """Run the kernel on runs r0..r0+n-1, writing from column ``off``, in pieces of ``chunk``."""
+    for a in range(0, n, chunk):
+        m = min(chunk, n - a)
+        kernel(r0 + a, m, off + a, plan.P, plan.T, plan.K, out.values, out.inputs, out.year_inputs, flags)
+
+
+def run_range(plan: Plan, start: int, n: int, *, threads: int | None = None, chunk: int = SUMMARY_BLOCK,
+              kernel=None, progress=None) -> RunArrays:
+    """Simulate runs ``start .. start+n-1`` into memory, keeping every sampled input."""
     kernel = kernel or compile_plan(plan)
-    out = out or allocate(plan, n)
+    out = allocate(plan, n)
     out.start = start
     threads = threads or default_threads()
-    chunks = [(start + a, min(block, n - a), a) for a in range(0, n, block)]
-    flags = np.zeros((len(chunks), plan.n_flags), dtype=np.int64)
+    pieces = list(range(0, n, SUMMARY_BLOCK))
 
-    def work(k: int) -> None:
-        r0, m, off = chunks[k]
-        kernel(r0, m, off, plan.P, plan.T, plan.K, out.metrics, out.cashflow, out.inputs,
-               out.year_inputs, flags[k])
+    def work(flags, a):
+        m = min(SUMMARY_BLOCK, n - a)
+        _call(kernel, plan, start + a, m, a, out, flags, chunk)
 
-    if threads == 1 or len(chunks) == 1:
-        for k in range(len(chunks)):
-            work(k)
-    else:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            list(pool.map(work, range(len(chunks))))
-    out.flags = flags.sum(axis=0)
+    states = run_blocks(pieces, threads, lambda: np.zeros(plan.n_flags, np.int64), work,
+                        progress=(lambda k: progress(min(n, k * SUMMARY_BLOCK))) if progress else None)
+    out.flags = np.sum(states, axis=0)
     check_flags(plan, out.flags, n)
     return out
+
+
+class KernelSource:
+    """Regenerates blocks of runs with the kernel and reduces them on the fly.
+
+    Memory: one block of buffers per thread, whatever the number of runs.
+    """
+
+    def __init__(self, plan: Plan, runs: int, *, threads: int | None = None, chunk: int = SUMMARY_BLOCK,
+                 blocks=None):
+        self.plan = plan
+        self.runs = runs
+        self.threads = threads or default_threads()
+        self.chunk = chunk
+        self.kernel = compile_plan(plan)
+        self.blocks = list(range(n_blocks(runs))) if blocks is None else list(blocks)
+
+    def _buffers(self):
+        h1 = self.plan.years
+        return RunArrays(0, np.empty((N_METRICS + h1, SUMMARY_BLOCK)),
+                         np.empty((len(self.plan.run_inputs), SUMMARY_BLOCK)),
+                         np.empty((len(self.plan.year_inputs), SUMMARY_BLOCK, h1)),
+                         np.zeros(self.plan.n_flags, np.int64))
+
+    def pilot(self) -> np.ndarray:
+        buf = self._buffers()
+        s, n = block_range(0, self.runs)
+        _call(self.kernel, self.plan, s, n, 0, buf, buf.flags, self.chunk)
+        check_flags(self.plan, buf.flags, n)
+        return buf.values[:, :n]
+
+    def execute(self, spec: PassSpec, progress=None) -> Partial:
+        def make():
+            return (self._buffers(), Partial.empty(spec))
+
+        def work(state, b):
+            buf, part = state
+            s, n = block_range(b, self.runs)
+            _call(self.kernel, self.plan, s, n, 0, buf, buf.flags, self.chunk)
+            part.reduce_block(b, buf.values[:, :n])
+
+        states = run_blocks(self.blocks, self.threads, make, work,
+                            progress=(lambda k: progress(min(self.runs, k * SUMMARY_BLOCK))) if progress else None)
+        out = states[0][1]
+        out.flags = states[0][0].flags.copy()
+        for buf, part in states[1:]:
+            part.flags = buf.flags
+            out.merge(part)
+        return out
 
 
 def check_flags(plan: Plan, flags: np.ndarray, n: int) -> None:
@@ -80,6 +139,6 @@ def check_flags(plan: Plan, flags: np.ndarray, n: int) -> None:
     for k in range(1, len(flags)):
         if flags[k]:
             path, problem = plan.flag_labels[k]
-            raise ScenarioError(f"{problem} in {int(flags[k]):,} of {n:,} runs (counting years); "
-                                "check the expression and the ranges of the inputs it uses", path,
+            raise ScenarioError(f"{problem} {int(flags[k]):,} times in {n:,} runs; check the "
+                                "expression and the ranges of the inputs it uses", path,
                                 file=plan.scenario.source_file)

@@ -46,6 +46,7 @@ class LineCode:
     amount: str
     growth: str | None
     t0_slot: int
+    t_last_slot: int
     flag_base: int
 
 
@@ -235,10 +236,11 @@ def build_plan(scenario: Scenario, seed: int | None = None) -> Plan:
         for v in mult:
             b.slot(v)
         t0 = b.slot(ln.years[0])
+        t_last = b.slot(ln.years[-1])
         fb = b.flag(f"{ln.path}.amount", "is not a finite number")
         b.flag(f"{ln.path}.amount", "is negative (costs must be >= 0)")
         b.flag(f"{ln.path}.growth", "makes the growth factor 1 + growth <= 0")
-        lines.append(LineCode(ln.path, ln.kind == "costs", base, amount, growth, t0, fb))
+        lines.append(LineCode(ln.path, ln.kind == "costs", base, amount, growth, t0, t_last, fb))
 
     T = np.concatenate(b.T) if b.T else np.zeros(1)
     return Plan(scenario=s, P=np.asarray(b.P, float), T=T, K=np.asarray(b.keys, dtype=np.uint64),

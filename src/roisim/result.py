@@ -27,7 +27,7 @@ def build_dataset(plan: Plan, arrays, seed: int) -> xr.Dataset:
     data = {}
     for k, name in enumerate(METRICS):
         desc, unit = METRIC_ATTRS[name]
-        data[name] = ("run", arrays.metrics[k], {"long_name": desc,
+        data[name] = ("run", arrays.values[k], {"long_name": desc,
                                                   "units": s.currency if unit == "currency" else unit})
     data["net_cashflow"] = (("run", "year"), arrays.cashflow,
                             {"long_name": "net cash flow (benefits - costs)", "units": s.currency})

@@ -145,12 +145,12 @@ def _whole(v, path: str, lo: int, hi: int) -> int:
 
 
 def lowest_value(dist: Distribution) -> float:
-    """The smallest value the sampler can produce (uniforms never go below 2**-54)."""
+    """The smallest value the sampler can produce (uniforms never go below 2**-53)."""
     frozen = dist.scipy()
     if dist.discrete:
         return float(frozen.ppf(0.0)) if dist.family not in ("discrete", "constant") else float(frozen.xk[0])
     flo = float(frozen.cdf(dist.lower)) if dist.lower is not None else 0.0
-    return float(frozen.ppf(flo + dist.mass * 2.0**-54))
+    return float(frozen.ppf(flo + dist.mass * 2.0**-53))
 
 
 # ------------------------------------------------------------------ main entry

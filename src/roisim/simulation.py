@@ -1,13 +1,19 @@
 """``simulate``: Scenario -> Plan -> blocks of runs -> Result.  Orchestration only."""
 from __future__ import annotations
 
+import os
+
 from ._version import __version__
-from .engine import run_range
+from .blocks import ArraySource
+from .engine import KernelSource, default_threads, run_range
 from .errors import ScenarioError
 from .plan import METRICS, build_plan
 from .result import Result, build_dataset
 from .scenario import MAX_RUNS, Scenario
-from .stats import cashflow_by_year, summarize_metrics
+from .summary import summarize
+
+#: per-run results larger than this (bytes) are summarised in streaming mode instead
+DEFAULT_MEMORY_LIMIT = 4 * 1024**3
 
 
 def _check_runs_seed(scenario: Scenario, runs, seed) -> tuple[int, int]:
@@ -30,11 +36,38 @@ def header(scenario: Scenario, runs: int, seed: int) -> dict:
             "horizon_years": scenario.horizon_years, "timing": scenario.timing}
 
 
+def result_bytes(plan, runs: int) -> int:
+    """Memory the per-run results of ``runs`` runs take when kept."""
+    per_run = len(METRICS) + plan.years + len(plan.run_inputs) + len(plan.year_inputs) * plan.years
+    return 8 * per_run * runs
+
+
+def memory_limit() -> int:
+    env = os.environ.get("ROISIM_MEMORY_LIMIT")
+    if env:
+        try:
+            return int(float(env))
+        except ValueError:
+            raise ScenarioError(f"ROISIM_MEMORY_LIMIT must be a number of bytes, got {env!r}") from None
+    return DEFAULT_MEMORY_LIMIT
+
+
 def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = None,
-             threads: int | None = None) -> Result:
+             threads: int | None = None, summary_only: bool | None = None, progress=None,
+             executor=None) -> Result:
     """Simulate ``runs`` runs of ``scenario`` (defaults from its [simulation] table).
 
-    The same seed gives bit-identical results whatever ``threads`` is.
+    Parameters
+    ----------
+    threads : worker threads (default: ``NUMBA_NUM_THREADS`` or the CPU count).
+    summary_only : keep no per-run data and stream blocks of runs into mergeable summaries
+        (constant memory).  ``None`` (default) streams only when the per-run results would
+        exceed ``ROISIM_MEMORY_LIMIT`` bytes (4 GiB).  The summary is identical either way.
+    progress : optional callable ``progress(pass_number, runs_done, runs_total)``.
+    executor : optional source factory ``executor(plan, runs)`` (e.g. a Dask cluster, see
+        ``roisim.distributed``); implies summary_only.
+
+    The same seed gives bit-identical results whatever ``threads`` or the executor is.
 
     >>> import roisim
     >>> s = roisim.load_scenario('''
@@ -59,10 +92,22 @@ def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = Non
     if not isinstance(scenario, Scenario):
         raise TypeError("simulate expects a Scenario from roisim.load_scenario")
     runs, seed = _check_runs_seed(scenario, runs, seed)
+    threads = threads or default_threads()
     plan = build_plan(scenario, seed)
-    arrays = run_range(plan, 0, runs, threads=threads)
-    metrics = {name: arrays.metrics[k] for k, name in enumerate(METRICS)}
+    if summary_only is None:
+        summary_only = executor is not None or result_bytes(plan, runs) > memory_limit()
     summary = header(scenario, runs, seed)
-    summary["metrics"] = summarize_metrics(metrics, int(arrays.flags[0]))
-    summary["cashflow_by_year"] = cashflow_by_year(arrays.cashflow)
-    return Result(summary, build_dataset(plan, arrays, seed))
+    cb = (lambda p, done: progress(p, done, runs)) if progress else None
+    if summary_only:
+        source = executor(plan, runs) if executor else KernelSource(plan, runs, threads=threads)
+        metrics, cash = summarize(source, runs, progress=cb)
+        dataset = None
+    else:
+        arrays = run_range(plan, 0, runs, threads=threads,
+                           progress=(lambda done: progress(1, done, runs)) if progress else None)
+        metrics, cash = summarize(ArraySource(arrays.values, threads), runs, int(arrays.flags[0]),
+                                  progress=(lambda p, done: progress(p + 1, done, runs)) if progress else None)
+        dataset = build_dataset(plan, arrays, seed)
+    summary["metrics"] = metrics
+    summary["cashflow_by_year"] = cash
+    return Result(summary, dataset)

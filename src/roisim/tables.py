@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-Z_MIN, Z_MAX, KNOTS = -8.5, 8.5, 4097     # uniforms lie in [2**-54, 1 - 2**-54]: |z| <= 8.3
+Z_MIN, Z_MAX, KNOTS = -8.5, 8.5, 4097     # uniforms lie in [2**-53, 1 - 2**-53]: |z| <= 8.22
 MAX_SUPPORT = 2_000_000
 
 
@@ -47,7 +47,7 @@ def discrete_table(frozen, family: str, params: dict) -> np.ndarray:
             m = params["mean"]
             lo, hi = 0, int(m + 15.0 * np.sqrt(m) + 40)
         if hi - lo > 1000:
-            # trim the far tails (mass < 2**-60 on each side: never reached by a uniform >= 2**-54)
+            # trim the far tails (mass < 2**-60 on each side: never reached by a uniform >= 2**-53)
             lo = max(lo, int(frozen.ppf(2.0**-60)) - 1)
             sf = frozen.sf(np.arange(lo, hi + 1))
             small = np.nonzero(sf < 2.0**-60)[0]

@@ -49,15 +49,43 @@ def _npv_and_slope(cf, r, mid):
 
 
 @njit(cache=True, nogil=True)
+def _guess(cf, a, b):
+    """First guess from the money-weighted times of the inflows and outflows.
+
+    With P = Σ inflows at mean time tp and N = Σ |outflows| at mean time tn, the rate that
+    makes N·x^tn = P·x^tp is r = (P/N)^(1/(tp - tn)) - 1 (approximated to second order).
+    """
+    pos = 0.0
+    neg = 0.0
+    tp = 0.0
+    tn = 0.0
+    for t in range(cf.shape[0]):
+        v = cf[t]
+        if v > 0.0:
+            pos += v
+            tp += t * v
+        elif v < 0.0:
+            neg -= v
+            tn -= t * v
+    r = 0.1
+    if pos > 0.0 and neg > 0.0:
+        gap = tp / pos - tn / neg
+        if gap != 0.0:
+            y = math.log(pos / neg) / gap        # continuously compounded rate
+            r = y + 0.5 * y * y                   # ≈ exp(y) - 1, close enough for a first guess
+    if not (a < r < b):
+        r = 0.5 * (a + b)
+    return r
+
+
+@njit(cache=True, nogil=True)
 def _solve(cf, a, b, fa, fb, mid):
     """Safeguarded Newton on [a, b] where fa and fb have opposite signs."""
     if fa > 0.0:       # orient so f(lo) < 0 < f(hi)
         lo, hi = b, a
     else:
         lo, hi = a, b
-    r = 0.5 * (a + b)
-    if a < 0.1 < b:
-        r = 0.1
+    r = _guess(cf, a, b)
     for _ in range(200):
         f, df = _npv_and_slope(cf, r, mid)
         if f == 0.0:
@@ -66,18 +94,12 @@ def _solve(cf, a, b, fa, fb, mid):
             lo = r
         else:
             hi = r
-        step_ok = df != 0.0
-        if step_ok:
-            rn = r - f / df
-            if not ((rn - lo) * (rn - hi) < 0.0):
-                step_ok = False
-        if not step_ok:
+        rn = r - f / df if df != 0.0 else 0.5 * (lo + hi)
+        if not ((rn - lo) * (rn - hi) < 0.0):
             rn = 0.5 * (lo + hi)
-        if abs(rn - r) <= 1e-13 * (1.0 + abs(r)):
+        if abs(rn - r) <= 1e-12 * (1.0 + abs(r)):
             return rn
         r = rn
-        if abs(hi - lo) <= 1e-14 * (1.0 + abs(r)):
-            return r
     return r
 
 
@@ -163,3 +185,24 @@ def discount_factors(r, mid, d):
         d[1] = math.sqrt(f) if mid else f
         for t in range(2, d.shape[0]):
             d[t] = d[t - 1] * f
+
+
+# ---- row-wise versions for roisim.finance (kept here so numba's cache sees one file)
+@njit(cache=True, nogil=True)
+def npv_rows(rows, rate, mid, out):
+    for i in range(rows.shape[0]):
+        out[i] = npv_value(rows[i], rate, mid)
+
+
+@njit(cache=True, nogil=True)
+def irr_rows(rows, mid, out, roots):
+    for i in range(rows.shape[0]):
+        out[i], roots[i] = irr_row(rows[i], mid)
+
+
+@njit(cache=True, nogil=True)
+def payback_rows(rows, rate, mid, discounted, out):
+    d = np.empty(rows.shape[1])
+    discount_factors(rate, mid, d)
+    for i in range(rows.shape[0]):
+        out[i] = payback_row(rows[i], d, discounted)

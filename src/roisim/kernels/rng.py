@@ -15,10 +15,10 @@ M2 = np.uint64(0x94D049BB133111EB)
 S30 = np.uint64(30)
 S27 = np.uint64(27)
 S31 = np.uint64(31)
-S11 = np.uint64(11)
+S12 = np.uint64(12)
 YEARS_PER_RUN = np.uint64(128)      # horizon is at most 100, so year slots never overlap runs
 ONE = np.uint64(1)
-INV53 = 1.0 / 9007199254740992.0    # 2**-53
+INV52 = 1.0 / 4503599627370496.0    # 2**-52
 
 
 @njit(cache=True, nogil=True)
@@ -31,9 +31,11 @@ def mix64(z):
 
 @njit(cache=True, nogil=True)
 def uniform01(key, run, year):
-    """A uniform double strictly inside (0, 1): (k + 0.5)·2**-53 for a 53-bit k."""
+    """A uniform double strictly inside (0, 1): (k + 0.5)·2**-52 for the top 52 bits k.
+
+    k + 0.5 needs 53 bits, so it is exact: u lies in [2**-53, 1 - 2**-53] and is never 0 or 1."""
     z = key + (np.uint64(run) * YEARS_PER_RUN + np.uint64(year) + ONE) * GAMMA
-    return (np.float64(mix64(z) >> S11) + 0.5) * INV53
+    return (np.float64(mix64(z) >> S12) + 0.5) * INV52
 
 
 def input_key(seed: int, name: str) -> int:

@@ -1,0 +1,150 @@
+"""Block reductions in numba: the pieces of a mergeable summary.
+
+A *summary block* is a fixed run range [65,536·b, 65,536·(b+1)).  Each reduction here looks
+at one variable (one row of values) of one block; the results merge exactly (counts, min,
+max) or in block order (means, sums), so a summary does not depend on threads, chunking or
+the number of processes.
+"""
+import math
+
+import numpy as np
+from numba import njit
+
+# moments vector layout
+N_FIN, MEAN, M2, VMIN, VMAX, N_POS, N_NAN, N_POSINF, N_NEGINF = range(9)
+N_MOM = 9
+
+
+@njit(cache=True, nogil=True)
+def moments(x, out):
+    """Fill out[0:9] with: finite count, mean and M2 of the finite values, min, max, count > 0,
+    NaN count, +inf count, -inf count."""
+    n = 0
+    s = 0.0
+    lo = np.inf
+    hi = -np.inf
+    npos = 0
+    nnan = 0
+    npinf = 0
+    nninf = 0
+    for i in range(x.shape[0]):
+        v = x[i]
+        if v > 0.0:
+            npos += 1
+        if math.isfinite(v):
+            n += 1
+            s += v
+            if v < lo:
+                lo = v
+            if v > hi:
+                hi = v
+        elif math.isnan(v):
+            nnan += 1
+        elif v > 0.0:
+            npinf += 1
+        else:
+            nninf += 1
+    mean = s / n if n > 0 else 0.0
+    m2 = 0.0
+    for i in range(x.shape[0]):
+        v = x[i]
+        if math.isfinite(v):
+            dv = v - mean
+            m2 += dv * dv
+    out[N_FIN] = n
+    out[MEAN] = mean
+    out[M2] = m2
+    out[VMIN] = lo
+    out[VMAX] = hi
+    out[N_POS] = npos
+    out[N_NAN] = nnan
+    out[N_POSINF] = npinf
+    out[N_NEGINF] = nninf
+
+
+@njit(cache=True, nogil=True, inline="always")
+def bin_of(v, lo, w, nb):
+    """Bin of v in a histogram of nb equal bins from lo with nb/(hi-lo) = w: 0 below lo,
+    nb+1 at or above hi (infinities included).  Monotone in v."""
+    if v < lo:
+        return 0
+    k = 1 + int((v - lo) * w) if math.isfinite(v) else nb + 1
+    return nb + 1 if k > nb else k
+
+
+@njit(cache=True, nogil=True, inline="always")
+def in_bin(v, f):
+    """Is v in the bin described by f = (lo, w, nb, k, sub_lo, sub_w, sub_nb, sub_k)?
+
+    sub_nb = 0 means no sub-histogram: the bin is bin k of the top histogram.  Otherwise
+    the bin is sub-bin sub_k of a histogram of the values in top bin k."""
+    if math.isnan(v) or bin_of(v, f[0], f[1], int(f[2])) != int(f[3]):
+        return False
+    if f[6] == 0.0:
+        return True
+    return bin_of(v, f[4], f[5], int(f[6])) == int(f[7])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def before_bin(v, f):
+    """Is v (not NaN) ordered before the bin f?  (bins are monotone in v)"""
+    k = bin_of(v, f[0], f[1], int(f[2]))
+    if k != int(f[3]):
+        return k < int(f[3])
+    if f[6] == 0.0:
+        return False
+    return bin_of(v, f[4], f[5], int(f[6])) < int(f[7])
+
+
+@njit(cache=True, nogil=True)
+def histogram(x, f, lo, hi, nb, counts, bmin, bmax):
+    """Add the values of x in parent bin f (all non-NaN values when f[2] == 0) to nb equal
+    bins on [lo, hi) plus an underflow and an overflow bin; track each bin's min and max."""
+    w = nb / (hi - lo)
+    top = f[2] == 0.0
+    for i in range(x.shape[0]):
+        v = x[i]
+        if math.isnan(v):
+            continue
+        if not top and not in_bin(v, f):
+            continue
+        k = bin_of(v, lo, w, nb)
+        counts[k] += 1
+        if v < bmin[k]:
+            bmin[k] = v
+        if v > bmax[k]:
+            bmax[k] = v
+
+
+@njit(cache=True, nogil=True)
+def count_in(x, f):
+    k = 0
+    for i in range(x.shape[0]):
+        if in_bin(x[i], f):
+            k += 1
+    return k
+
+
+@njit(cache=True, nogil=True)
+def collect(x, f, out):
+    """Copy the values of x that lie in bin f into out (sized by count_in)."""
+    k = 0
+    for i in range(x.shape[0]):
+        v = x[i]
+        if in_bin(v, f):
+            out[k] = v
+            k += 1
+    return k
+
+
+@njit(cache=True, nogil=True)
+def sum_before(x, f):
+    """Sum and count of the finite values ordered before bin f."""
+    s = 0.0
+    n = 0
+    for i in range(x.shape[0]):
+        v = x[i]
+        if math.isfinite(v) and before_bin(v, f):
+            s += v
+            n += 1
+    return s, n
