@@ -39,26 +39,54 @@ def main():
 
 @main.command()
 @click.argument("scenario_file", metavar="SCENARIO.toml")
-@click.option("--runs", type=RunsType(), default=None, help="Number of runs (default: [simulation].runs).")
+@click.option("--runs", type=RunsType(), default=None, help="Number of runs, e.g. 200000 or 1e6 (default: [simulation].runs).")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Random seed (default: [simulation].seed).")
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
               help="Override a value in the file, e.g. inputs.loaded_hourly_rate.mean=80 (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="Write per-run results to a netCDF file.")
-@click.option("--quiet", is_flag=True, help="No progress or status messages on stderr.")
-def run(scenario_file, runs, seed, overrides, as_json, output, quiet):
+@click.option("--summary-only", is_flag=True,
+              help="Keep no per-run data: stream blocks of runs into summaries (constant memory; same figures).")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help="Run on Dask: 'local', 'local:N' (N worker processes) or a scheduler such as tcp://host:8786.")
+@click.option("--threads", type=click.IntRange(1, 1024), default=None, help="Worker threads (default: NUMBA_NUM_THREADS or all CPUs).")
+@click.option("--quiet", is_flag=True, help="No progress bar or status messages on stderr.")
+def run(scenario_file, runs, seed, overrides, as_json, output, summary_only, dask_address, threads, quiet):
     """Simulate SCENARIO.toml and report NPV, IRR, payback, ROI and BCR."""
     from .formatting import render_report
-    from .loading import load_scenario
+    from .loading import load_scenario, locate
+    from .progress import ProgressLine
     from .simulation import simulate
+    bar = ProgressLine() if (not quiet and sys.stderr.isatty()) else None
+    executor = None
     try:
         scenario = load_scenario(scenario_file, list(overrides))
-        result = simulate(scenario, runs=runs, seed=seed)
+        if dask_address and output:
+            raise ScenarioError("--output needs the per-run data, which a --dask run does not keep; "
+                                "drop one of them", "--output")
+        if summary_only and output:
+            raise ScenarioError("--output needs the per-run data, which --summary-only does not keep; "
+                                "drop one of them", "--output")
+        if dask_address:
+            from .distributed import dask_executor
+            executor = dask_executor(dask_address)
+        result = simulate(scenario, runs=runs, seed=seed, threads=threads,
+                          summary_only=True if (summary_only or executor) else (False if output else None),
+                          progress=bar, executor=executor)
     except ScenarioError as err:
-        _fail(err.located(scenario_file))
+        if bar:
+            bar.close()
+        _fail(locate(err, scenario_file))
     except KeyboardInterrupt:
-        click.echo("interrupted; nothing written", err=True)
+        if bar:
+            bar.close()
+        click.echo("interrupted: nothing was written", err=True)
         sys.exit(130)
+    finally:
+        if executor is not None:
+            executor.close()
+    if bar:
+        bar.close()
     if output:
         try:
             result.to_netcdf(output)
@@ -76,14 +104,14 @@ def run(scenario_file, runs, seed, overrides, as_json, output, quiet):
 def validate(scenario_file, overrides):
     """Check SCENARIO.toml and show what it contains, without simulating."""
     from .formatting import render_validation
-    from .loading import load_scenario
+    from .loading import load_scenario, locate
     from .plan import build_plan
     from .scenario import describe
     try:
         scenario = load_scenario(scenario_file, list(overrides))
         build_plan(scenario)       # tables and samplers: catches what only shows up when planning
     except ScenarioError as err:
-        _fail(err.located(scenario_file))
+        _fail(locate(err, scenario_file))
     click.echo(render_validation(scenario, describe(scenario)))
 
 

@@ -138,7 +138,7 @@ def check_flags(plan: Plan, flags: np.ndarray, n: int) -> None:
     """Turn problem counters into a ScenarioError naming the field (never silent NaNs)."""
     for k in range(1, len(flags)):
         if flags[k]:
-            path, problem = plan.flag_labels[k]
-            raise ScenarioError(f"{problem} {int(flags[k]):,} times in {n:,} runs; check the "
-                                "expression and the ranges of the inputs it uses", path,
-                                file=plan.scenario.source_file)
+            path, problem, level = plan.flag_labels[k]
+            where = f"{n:,} runs" if level == "run" else f"{n * plan.years:,} run-years"
+            raise ScenarioError(f"{problem} in {int(flags[k]):,} of {where}; check the expression and "
+                                "the ranges of the inputs it uses", path, file=plan.scenario.source_file)

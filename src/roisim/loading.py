@@ -219,3 +219,15 @@ def locate_line(text: str, path: str) -> int | None:
         if hit is not None:
             return hit + 1
     return sec[0] + 1
+
+
+def locate(err: ScenarioError, file) -> ScenarioError:
+    """Fill in the file and, where it can be found, the line of ``err`` (for errors raised after
+    loading, e.g. a NaN found while simulating)."""
+    if err.line is not None or not err.path or err.path.startswith("--"):
+        return err.located(str(file))
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return err.located(str(file))
+    return err.located(str(file), locate_line(text, err.path))

@@ -60,7 +60,7 @@ class Plan:
     lines: list[LineCode]
     rate_code: str
     n_flags: int
-    flag_labels: list[tuple[str, str]]     # (field path, problem) per flag counter
+    flag_labels: list[tuple[str, str, str]]     # (field path, problem, 'run' or 'year') per counter
     run_inputs: list[str] = field(default_factory=list)
     year_inputs: list[str] = field(default_factory=list)
     input_meta: dict = field(default_factory=dict)
@@ -80,7 +80,7 @@ class _Builder:
         self.keys: list[int] = []
         self.env: dict[str, tuple[str, str]] = {}    # name -> (code, level)
         self.nodes: list[Node] = []
-        self.flags: list[tuple[str, str]] = [("", "several IRRs")]
+        self.flags: list[tuple[str, str, str]] = [("", "several IRRs", "run")]
         self.run_inputs: list[str] = []
         self.year_inputs: list[str] = []
         self.meta: dict = {}
@@ -89,8 +89,8 @@ class _Builder:
         self.P.append(float(value))
         return len(self.P) - 1
 
-    def flag(self, path: str, problem: str) -> int:
-        self.flags.append((path, problem))
+    def flag(self, path: str, problem: str, level: str = "year") -> int:
+        self.flags.append((path, problem, level))
         return len(self.flags) - 1
 
     # ---------------------------------------------------------------- random inputs
@@ -207,7 +207,7 @@ def build_plan(scenario: Scenario, seed: int | None = None) -> Plan:
         code, level = b.expr(inp.expr)
         var = f"v{len(b.nodes)}"
         node = Node(name, level, "derived", code, path=f"inputs.{name}")
-        node.flag = b.flag(f"inputs.{name}", "is not a finite number")
+        node.flag = b.flag(f"inputs.{name}", "is not a finite number", level)
         b._store(node, None)
         b.nodes.append(node)
         b.env[name] = (var, level)

@@ -217,6 +217,10 @@ def _discount_rate(v) -> float | Distribution:
         if dist.family == "constant":
             v = dist.params["value"]
         else:
+            high = float(dist.scipy().ppf(1 - 2.0**-53))
+            if dist.upper is None and high > 1.0:
+                raise ScenarioError(f"this distribution can reach {high:.4g}; a discount rate is a yearly fraction "
+                                    "such as 0.08 for 8% (add upper = ... if you really mean more than 100%)", path)
             low = lowest_value(dist)
             if not low > -1.0:
                 raise ScenarioError(f"this distribution can reach {low:.4g}, and a discount rate must stay "
@@ -228,8 +232,8 @@ def _discount_rate(v) -> float | Distribution:
     r = _number(v, path)
     if not r > -1.0:
         raise ScenarioError(f"must be greater than -1 (-100%), got {r:g}", path)
-    if r > 10:
-        raise ScenarioError(f"must be a fraction such as 0.08 for 8%, got {r:g}", path)
+    if r > 1:
+        raise ScenarioError(f"must be a yearly rate written as a fraction, such as 0.08 for 8%; got {r:g}", path)
     return r
 
 
