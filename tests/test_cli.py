@@ -293,7 +293,7 @@ def test_user_errors_exit_2_with_one_line(runner, write_toml, old, new, path, ex
     assert len(lines) == 1, res.output
     assert "broken.toml" in lines[0]
     if path is None:               # TOML syntax error: FILE:LINE:
-        line_no = next(i for i, ln in enumerate(text.splitlines(), 1) if "= =" in ln)
+        line_no = next(i for i, ln in enumerate(p.read_text().splitlines(), 1) if "= =" in ln)
         assert f"broken.toml:{line_no}:" in lines[0]
     else:
         assert path in lines[0], lines[0]

@@ -80,7 +80,8 @@ class Family:
         allowed = set(self.optional).union(*map(set, self.parametrisations))
         for k in sorted(keys - allowed):
             raise ScenarioError(f"unknown parameter '{k}' for dist = \"{self.name}\""
-                                f"{suggest(k, sorted(allowed))}; expects {self.expects()}", f"{path}.{k}")
+                                f"{suggest(k, sorted(allowed) + list(COMMON_KEYS))}; expects {self.expects()}",
+                                f"{path}.{k}")
         for params in self.parametrisations:
             if set(params) <= keys and not (keys - set(params) - set(self.optional)):
                 return self.canonical_fn({k: given[k] for k in keys}, path)

@@ -48,8 +48,9 @@ def irr(flows, timing: str = "end-of-year", return_roots: bool = False):
     """Internal rate of return: the r in (−0.99, 10] with NPV(r) = 0 (NaN when there is none).
 
     With one sign change the root is unique (Descartes' rule) and found by safeguarded Newton;
-    with several, NPV is scanned on a grid of 240 rates even in log(1+r), every bracketed root is
-    refined and the smallest is returned. ``return_roots=True`` also returns how many were found.
+    with several, every real root of the NPV polynomial in x = 1/(1+r) is found from its companion
+    matrix, polished by Newton, and the smallest in range is returned. ``return_roots=True`` also
+    returns how many distinct roots lie in (−0.99, 10].
 
     >>> round(irr([-100, 60, 60]), 6)
     0.130662

@@ -84,14 +84,21 @@ class Result:
         ds = self.dataset.copy()
         ds.attrs["summary_json"] = json.dumps(self.summary)
         engine = None
-        try:
-            import netCDF4  # noqa: F401
-        except ImportError:
+        for module, name in (("netCDF4", "netcdf4"), ("h5netcdf", "h5netcdf")):
             try:
-                import h5netcdf  # noqa: F401
-                engine = "h5netcdf"
+                __import__(module)
+                engine = name
+                break
             except ImportError:
-                engine = "scipy"
+                continue
+        if engine is None:
+            # scipy writes netCDF-3, which has no 64-bit integers: store big integers as text
+            engine = "scipy"
+            ds.attrs = {k: (str(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                            and abs(int(v)) >= 2**31 else v) for k, v in ds.attrs.items()}
+            for name in ("run", "year"):
+                if ds[name].size and int(ds[name].max()) < 2**31:
+                    ds = ds.assign_coords({name: ds[name].astype(np.int32)})
         ds.to_netcdf(path, engine=engine)
 
     def __repr__(self) -> str:

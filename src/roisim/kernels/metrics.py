@@ -3,8 +3,9 @@
 Conventions (see docs/methodology.md):
 * NPV = Σ_t CF_t·d_t, d_t = (1+r)^-t (end-of-year) or (1+r)^-(t-0.5) for t ≥ 1 (mid-year).
 * IRR: the rate in (-0.99, 10] with NPV = 0 under the same timing; NaN when there is none.
-  When the flows change sign more than once, the smallest root is returned and the number of
-  roots found is returned too, so the caller can report how often several exist.
+  When the flows change sign more than once, every real root of the NPV polynomial is found
+  from its companion matrix (numpy.roots), polished by Newton, and the smallest is returned with
+  the number of distinct roots, so the caller can report how often several exist.
 * Payback: k + (-C_k)/CF_{k+1}, k the last year whose cumulative flow C_k is negative;
   0 when the cumulative flow is never negative; +inf when C_H < 0.
 """
@@ -15,7 +16,6 @@ from numba import njit
 
 IRR_LO = -0.99
 IRR_HI = 10.0
-IRR_GRID = 240          # log(1+r)-spaced points scanned when the flows change sign twice or more
 
 
 @njit(cache=True, nogil=True)
@@ -131,28 +131,77 @@ def irr_row(cf, mid):
         if flo == 0.0 or (flo > 0.0) == (fhi > 0.0):
             return np.nan, 0
         return _solve(cf, IRR_LO, IRR_HI, flo, fhi, mid), 1
-    # several sign changes: scan a grid uniform in log(1+r), refine every bracket
-    g0 = math.log(1.0 + IRR_LO)
-    g1 = math.log(1.0 + IRR_HI)
-    best = np.nan
-    roots = 0
-    a = IRR_LO
-    fa = npv_value(cf, a, mid)
-    for k in range(1, IRR_GRID + 1):
-        b = IRR_HI if k == IRR_GRID else math.exp(g0 + (g1 - g0) * k / IRR_GRID) - 1.0
-        fb = npv_value(cf, b, mid)
-        if fb == 0.0:
-            roots += 1
-            if not best <= b:
-                best = b
-        elif fa != 0.0 and (fa > 0.0) != (fb > 0.0):
-            root = _solve(cf, a, b, fa, fb, mid)
-            roots += 1
-            if not best <= root:
-                best = root
-        a = b
-        fa = fb
-    return best, roots
+    # several sign changes: every real root of the NPV polynomial, from its companion matrix
+    return _irr_several(cf, mid)
+
+
+@njit(cache=True, nogil=True)
+def _polish(cf, r, mid):
+    """A few Newton steps on NPV(r) from an eigenvalue estimate."""
+    for _ in range(8):
+        f, df = _npv_and_slope(cf, r, mid)
+        if df == 0.0 or not math.isfinite(f):
+            break
+        step = f / df
+        r -= step
+        if abs(step) <= 1e-14 * (1.0 + abs(r)):
+            break
+    return r
+
+
+@njit(cache=True, nogil=True)
+def _irr_several(cf, mid):
+    """Smallest root in (-0.99, 10] and the number of distinct roots there.
+
+    End-of-year: NPV = Σ cf_t x^t with x = 1/(1+r), a polynomial of degree H in x.
+    Mid-year: NPV·√x = cf_0·√x + Σ_{t≥1} cf_t x^t, a polynomial in y = √x:
+    cf_0 + Σ_{t≥1} cf_t y^(2t-1) after dividing by y > 0.
+    """
+    n = cf.shape[0]
+    if mid:
+        deg = 2 * n - 3
+        coef = np.zeros(deg + 1)          # highest power first
+        coef[deg] = cf[0]
+        for t in range(1, n):
+            coef[deg - (2 * t - 1)] = cf[t]
+    else:
+        deg = n - 1
+        coef = np.zeros(deg + 1)
+        for t in range(n):
+            coef[deg - t] = cf[t]
+    z = np.roots(coef.astype(np.complex128))
+    scale = 0.0
+    for t in range(n):
+        scale += abs(cf[t])
+    found = np.empty(z.shape[0])
+    k = 0
+    for i in range(z.shape[0]):
+        w = z[i]
+        if abs(w.imag) > 1e-6 * max(1.0, abs(w.real)) or w.real <= 0.0:
+            continue
+        x = w.real * w.real if mid else w.real
+        r = _polish(cf, 1.0 / x - 1.0, mid)
+        if not (IRR_LO < r <= IRR_HI):
+            continue
+        d = 1.0 / (1.0 + r)
+        # accept only a true zero of NPV, measured against the size of the discounted flows
+        tol = 1e-9 * scale * max(1.0, d ** (n - 1))
+        if abs(npv_value(cf, r, mid)) > tol:
+            continue
+        dup = False
+        for j in range(k):
+            if abs(found[j] - r) <= 1e-9 * (1.0 + abs(r)):
+                dup = True
+        if not dup:
+            found[k] = r
+            k += 1
+    if k == 0:
+        return np.nan, 0
+    best = found[0]
+    for j in range(1, k):
+        if found[j] < best:
+            best = found[j]
+    return best, k
 
 
 @njit(cache=True, nogil=True)
