@@ -746,7 +746,7 @@ _TMP = Path(tempfile.mkdtemp(prefix="roisim_hyp_"))
 HYP = settings(max_examples=60, deadline=None, derandomize=True,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 # simulating a new scenario structure compiles a kernel (~0.5 s cold), so fewer examples there
-HYP_SIM = settings(HYP, max_examples=30)
+HYP_SIM = settings(HYP, max_examples=20)
 
 
 def _load_and_maybe_run(source) -> None:
