@@ -6,10 +6,11 @@ except ScenarioError.
 
 from __future__ import annotations
 
+import atexit
 import json
 import math
-import os
 import re
+import shutil
 import signal
 import string
 import tempfile
@@ -743,6 +744,7 @@ def test_pwned_expression_named_in_error(write_toml):
 
 # --------------------------------------------------------------------------- hypothesis: garbage in
 _TMP = Path(tempfile.mkdtemp(prefix="roisim_hyp_"))
+atexit.register(shutil.rmtree, _TMP, True)
 HYP = settings(max_examples=60, deadline=None, derandomize=True,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 # simulating a new scenario structure compiles a kernel (~0.5 s cold), so fewer examples there

@@ -61,18 +61,49 @@ class Partial:
             self.moments[b] = m
         for h, (var, f, lo, hi, nb) in zip(self.hists, spec.hists):
             kr.histogram(values[var], f, lo, hi, nb, h[0], h[1], h[2])
-        for store, (var, f) in zip(self.collects, spec.collects):
+        for var, (lo, w, nb), slots, idx in self._top_groups():
+            # every top-level bin of one variable in a single scan (count, then copy)
+            x = values[var]
+            counts = np.zeros(len(idx), np.int64)
+            kr.count_bins(x, lo, w, nb, slots, counts)
+            pos = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+            buf = np.empty(int(counts.sum()))
+            kr.fill_bins(x, lo, w, nb, slots, pos.copy(), buf)
+            for j, c, p0 in zip(idx, counts, pos):
+                if c:
+                    self.collects[j].append(buf[p0:p0 + c])
+        for j, (var, f) in enumerate(spec.collects):
+            if f[6] == 0.0:
+                continue            # done above
             x = values[var]
             k = kr.count_in(x, f)
             if k:
                 buf = np.empty(k)
                 kr.collect(x, f, buf)
-                store.append(buf)
+                self.collects[j].append(buf)
         if spec.sums:
             s = np.empty((len(spec.sums), 2))
             for j, (var, f) in enumerate(spec.sums):
                 s[j] = kr.sum_before(values[var], f)
             self.sums[b] = s
+
+    def _top_groups(self):
+        """Group the top-level collects by variable: (var, (lo, w, nb), bin -> slot map, spec indices)."""
+        cached = getattr(self, "_groups", None)
+        if cached is not None:
+            return cached
+        groups: dict = {}
+        for j, (var, f) in enumerate(self.spec.collects):
+            if f[6] == 0.0:
+                groups.setdefault((var, float(f[0]), float(f[1]), int(f[2])), []).append((int(f[3]), j))
+        out = []
+        for (var, lo, w, nb), members in groups.items():
+            slots = np.full(nb + 2, -1, np.int64)
+            for s_, (k, _) in enumerate(members):
+                slots[k] = s_
+            out.append((var, (lo, w, nb), slots, [j for _, j in members]))
+        self._groups = out
+        return out
 
     def merge(self, other: "Partial") -> "Partial":
         self.moments.update(other.moments)

@@ -8,6 +8,7 @@ import re
 import tomllib
 from pathlib import Path
 
+from . import plancache
 from .errors import ScenarioError
 from .scenario import Scenario, parse_scenario
 
@@ -34,6 +35,16 @@ def load_scenario(source, overrides=None) -> Scenario:
     """
     file, text, raw = _read(source)
     sha = hashlib.sha256(raw).hexdigest()
+    ckey = plancache.key("scenario", raw, file, overrides if isinstance(overrides, dict) else list(overrides or []))
+    cached = plancache.get("scenario", ckey)
+    if cached is not None:
+        return cached
+    scenario = _load(file, text, sha, overrides)
+    plancache.put("scenario", ckey, scenario)
+    return scenario
+
+
+def _load(file, text, sha, overrides) -> Scenario:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -9,16 +9,17 @@ therefore reuses the compiled kernel from numba's cache.
 """
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import plancache
 from .distributions import Distribution
 from .errors import ScenarioError
 from .expressions import names_in, uses_year
 from .kernels.rng import input_key
 from .scenario import Scenario
-from .tables import discrete_table, quantile_table
 
 METRICS = ("npv", "irr", "payback_years", "discounted_payback_years", "roi", "bcr")
 CLOSED_FORM = {"uniform": "s_uniform", "normal": "s_normal", "lognormal": "s_lognormal",
@@ -95,6 +96,7 @@ class _Builder:
 
     # ---------------------------------------------------------------- random inputs
     def sampler(self, name: str, dist: Distribution, path: str) -> tuple[str, str]:
+        from .tables import discrete_table, quantile_table   # scipy: only when a plan is built
         frozen = dist.scipy()
         level = "year" if dist.per == "year" else "run"
         key = len(self.keys)
@@ -193,9 +195,23 @@ class _Builder:
 
 
 def build_plan(scenario: Scenario, seed: int | None = None) -> Plan:
-    """Lay out the kernel for ``scenario``; raise ScenarioError for what only shows up here."""
+    """Lay out the kernel for ``scenario``; raise ScenarioError for what only shows up here.
+
+    Plans are cached on disk keyed by the scenario and the seed (``roisim.plancache``).
+    """
+    seed = scenario.seed if seed is None else seed
+    ckey = plancache.key("plan", pickle.dumps(scenario, protocol=4), seed)
+    plan = plancache.get("plan", ckey)
+    if plan is None:
+        plan = _build_plan(scenario, seed)
+        plancache.put("plan", ckey, plan)
+    plan.scenario = scenario
+    return plan
+
+
+def _build_plan(scenario: Scenario, seed: int) -> Plan:
     s = scenario
-    b = _Builder(s, s.seed if seed is None else seed)
+    b = _Builder(s, seed)
     b.slot(1.0 if s.timing == "mid-year" else 0.0)                         # P[0]: timing flag
     for name, inp in s.inputs.items():
         if inp.kind == "constant":

@@ -5,7 +5,6 @@ import json
 import math
 
 import numpy as np
-import xarray as xr
 
 from ._version import __version__
 from .plan import METRICS, Plan
@@ -20,7 +19,10 @@ METRIC_ATTRS = {
 }
 
 
-def build_dataset(plan: Plan, arrays, seed: int) -> xr.Dataset:
+def build_dataset(plan: Plan, arrays, seed: int):
+    """The per-run arrays as an xarray.Dataset (views, no copies)."""
+    import xarray as xr        # imported here: a CLI run that prints a report never needs it
+
     s = plan.scenario
     n = arrays.n
     coords = {"run": np.arange(arrays.start, arrays.start + n), "year": np.arange(plan.years)}
@@ -70,9 +72,18 @@ class Result:
     dataset : xarray.Dataset   per-run metrics, net cash flow and every sampled input
     """
 
-    def __init__(self, summary: dict, dataset: xr.Dataset | None):
+    def __init__(self, summary: dict, dataset=None, *, build=None):
         self.summary = _clean(summary)
-        self.dataset = dataset
+        self._dataset = dataset
+        self._build = build
+
+    @property
+    def dataset(self):
+        """The per-run data as an ``xarray.Dataset`` (None after a summary-only run)."""
+        if self._dataset is None and self._build is not None:
+            self._dataset = self._build()
+            self._build = None
+        return self._dataset
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.summary, indent=indent)

@@ -101,13 +101,14 @@ def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = Non
     if summary_only:
         source = executor(plan, runs) if executor else KernelSource(plan, runs, threads=threads)
         metrics, cash = summarize(source, runs, progress=cb)
-        dataset = None
+        dataset = build = None
     else:
         arrays = run_range(plan, 0, runs, threads=threads,
                            progress=(lambda done: progress(1, done, runs)) if progress else None)
         metrics, cash = summarize(ArraySource(arrays.values, threads), runs, int(arrays.flags[0]),
                                   progress=(lambda p, done: progress(p + 1, done, runs)) if progress else None)
-        dataset = build_dataset(plan, arrays, seed)
+        dataset = None
+        build = (lambda: build_dataset(plan, arrays, seed))
     summary["metrics"] = metrics
     summary["cashflow_by_year"] = cash
-    return Result(summary, dataset)
+    return Result(summary, dataset, build=build)

@@ -62,6 +62,16 @@ class _Hist:
         k = int(np.searchsorted(self.cum, r, side="right"))
         return k, self.before + (int(self.cum[k - 1]) if k > 0 else 0)
 
+    def edges(self, k: int, mom) -> tuple[float, float]:
+        """A finite range covering every finite value of top-level bin k (slightly widened)."""
+        w = self.nb / (self.hi - self.lo)
+        if k == 0:
+            return float(mom[kr.VMIN]), self.lo
+        if k == self.nb + 1:
+            return self.hi, float(max(mom[kr.VMAX], self.hi))
+        pad = 1e-12 * (abs(self.lo) + abs(self.hi)) + 1e-300
+        return self.lo + (k - 1) / w - pad, self.lo + k / w + pad
+
     def spec(self, k: int) -> np.ndarray:
         if self.parent is None:
             return _bin_spec(self.lo, self.hi, self.nb, k)
@@ -138,11 +148,12 @@ def summarize(source, runs: int, multiple_irr: int | None = None, progress=None)
                 big = False
             else:
                 key = (v, k, -1)
-                lo_v, hi_v, spec = fr.bmin[k], fr.bmax[k], fr.spec(k)
+                lo_v, hi_v = fr.edges(k, mom[v])
+                spec = fr.spec(k)
                 big = fr.counts[k] > CAP
             if v == 0 and r == m_es - 1 and not big:
                 es_bin = (key, spec, before)          # the final bin of the ES rank
-            if lo_v == hi_v:
+            if sub_key in sub_frames and lo_v == hi_v:     # a sub-bin holding one repeated value
                 values[(v, r)] = float(lo_v)
                 continue
             if key in collected:
@@ -150,9 +161,7 @@ def summarize(source, runs: int, multiple_irr: int | None = None, progress=None)
                 continue
             if big:
                 if sub_key not in where:
-                    slo = lo_v if math.isfinite(lo_v) else mom[v, kr.VMIN]
-                    shi = hi_v if math.isfinite(hi_v) else mom[v, kr.VMAX]
-                    shi = float(np.nextafter(shi, math.inf))
+                    slo, shi = lo_v, float(np.nextafter(hi_v, math.inf))
                     where[sub_key] = ("hist", len(hists), (slo, shi, before))
                     hists.append((v, spec, slo, shi, NB_METRIC))
             elif key not in where:

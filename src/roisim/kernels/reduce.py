@@ -98,15 +98,19 @@ def before_bin(v, f):
 
 @njit(cache=True, nogil=True)
 def histogram(x, f, lo, hi, nb, counts, bmin, bmax):
-    """Add the values of x in parent bin f (all non-NaN values when f[2] == 0) to nb equal
-    bins on [lo, hi) plus an underflow and an overflow bin; track each bin's min and max."""
+    """Add the non-NaN values of x to nb equal bins on [lo, hi) plus an underflow and an overflow
+    bin.  With a parent bin f (f[2] != 0) only the values in that bin count, and each bin's min and
+    max are tracked too (a top-level histogram skips that: it is the hot loop)."""
     w = nb / (hi - lo)
-    top = f[2] == 0.0
+    if f[2] == 0.0:
+        for i in range(x.shape[0]):
+            v = x[i]
+            if v == v:
+                counts[bin_of(v, lo, w, nb)] += 1
+        return
     for i in range(x.shape[0]):
         v = x[i]
-        if math.isnan(v):
-            continue
-        if not top and not in_bin(v, f):
+        if not in_bin(v, f):
             continue
         k = bin_of(v, lo, w, nb)
         counts[k] += 1
@@ -148,3 +152,28 @@ def sum_before(x, f):
             s += v
             n += 1
     return s, n
+
+
+@njit(cache=True, nogil=True)
+def count_bins(x, lo, w, nb, slot_of_bin, counts):
+    """counts[s] += number of values of x in the top-level bins mapped to slot s (-1: none)."""
+    for i in range(x.shape[0]):
+        v = x[i]
+        if math.isnan(v):
+            continue
+        s = slot_of_bin[bin_of(v, lo, w, nb)]
+        if s >= 0:
+            counts[s] += 1
+
+
+@njit(cache=True, nogil=True)
+def fill_bins(x, lo, w, nb, slot_of_bin, pos, out):
+    """Copy each value in a mapped bin to out[pos[slot]] and advance pos[slot]."""
+    for i in range(x.shape[0]):
+        v = x[i]
+        if math.isnan(v):
+            continue
+        s = slot_of_bin[bin_of(v, lo, w, nb)]
+        if s >= 0:
+            out[pos[s]] = v
+            pos[s] += 1
