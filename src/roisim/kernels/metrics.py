@@ -190,7 +190,7 @@ def _irr_several(cf, mid):
             continue
         dup = False
         for j in range(k):
-            if abs(found[j] - r) <= 1e-9 * (1.0 + abs(r)):
+            if abs(found[j] - r) <= 1e-6 * (1.0 + abs(r)):      # a double root gives a close pair
                 dup = True
         if not dup:
             found[k] = r
