@@ -40,18 +40,24 @@ def kernel(r0, n, off, P, T, K, out_v, out_in, out_iny, flags):
 '''
 
 
+def _emit_nodes(plan: Plan, level: str, ind: str, target: str, w) -> None:
+    """Compute and store every input of one level ("run" or "year"), in dependency order."""
+    for k, node in enumerate(plan.nodes):
+        if node.level != level:
+            continue
+        w(f"{ind}v{k} = {node.code}")
+        if node.kind == "derived":
+            w(f"{ind}if not math.isfinite(v{k}):")
+            w(f"{ind}    flags[{node.flag}] += 1")
+        w(f"{ind}{target.format(store=node.store)} = v{k}")
+
+
 def render(plan: Plan) -> str:
     """The body of the kernel for ``plan`` (without the header)."""
     out: list[str] = []
     w = out.append
     ind = " " * 8
-    for k, node in enumerate(plan.nodes):
-        if node.level == "run":
-            w(f"{ind}v{k} = {node.code}")
-            if node.kind == "derived":
-                w(f"{ind}if not math.isfinite(v{k}):")
-                w(f"{ind}    flags[{node.flag}] += 1")
-            w(f"{ind}out_in[{node.store}, o] = v{k}")
+    _emit_nodes(plan, "run", ind, "out_in[{store}, o]", w)
     w(f"{ind}rate = {plan.rate_code}")
     w(f"{ind}discount_factors(rate, mid, d)")
     w(f"{ind}sb = 0.0")
@@ -65,13 +71,7 @@ def render(plan: Plan) -> str:
     w(f"{ind}for t in range(H1):")
     ind2 = ind + "    "
     w(f"{ind2}yr = np.float64(t)")
-    for k, node in enumerate(plan.nodes):
-        if node.level == "year":
-            w(f"{ind2}v{k} = {node.code}")
-            if node.kind == "derived":
-                w(f"{ind2}if not math.isfinite(v{k}):")
-                w(f"{ind2}    flags[{node.flag}] += 1")
-            w(f"{ind2}out_iny[{node.store}, o, t] = v{k}")
+    _emit_nodes(plan, "year", ind2, "out_iny[{store}, o, t]", w)
     w(f"{ind2}cf = 0.0")
     for j, ln in enumerate(plan.lines):
         w(f"{ind2}# {ln.path}")
