@@ -99,19 +99,11 @@ def _truncnorm_np(rng, mean, sd, lower, n):
 
 
 def irr_numpy(cf, iters=100, tol=1e-12):
-    """IRR of each row of cf (n, H+1) by a vectorised Newton (Horner over the columns).
+    """IRR of each row of cf (n, H+1): vectorised Newton over rows (Horner over the columns),
+    safeguarded by the bracket (-0.99, 10]: a step that leaves the bracket becomes a bisection.
 
-    NaN where NPV does not change sign on (-0.99, 10] or Newton does not converge."""
+    NaN where NPV does not change sign on (-0.99, 10] (or, never seen, Newton does not converge)."""
     n, h1 = cf.shape
-
-    def npv_d(r):
-        x = 1.0 / (1.0 + r)
-        f = np.zeros(n)
-        df = np.zeros(n)
-        for t in range(h1 - 1, -1, -1):       # f(x) = sum cf_t x^t, df = f'(x)
-            df = df * x + f
-            f = f * x + cf[:, t]
-        return f, df * (-x * x)               # d/dr = f'(x) * dx/dr
 
     def npv(r):
         x = 1.0 / (1.0 + r)
@@ -122,12 +114,25 @@ def irr_numpy(cf, iters=100, tol=1e-12):
 
     flo, fhi = npv(np.full(n, IRR_LO)), npv(np.full(n, IRR_HI))
     ok = (flo > 0) != (fhi > 0)
+    a = np.where(flo < 0, IRR_LO, IRR_HI)        # NPV(a) < 0 < NPV(b)
+    b = np.where(flo < 0, IRR_HI, IRR_LO)
     r = np.full(n, 0.1)
     done = ~ok
     for _ in range(iters):
-        f, df = npv_d(r)
-        step = f / df
-        rn = np.clip(r - step, IRR_LO + 1e-9, IRR_HI)
+        x = 1.0 / (1.0 + r)
+        f = np.zeros(n)
+        df = np.zeros(n)
+        for t in range(h1 - 1, -1, -1):       # f = sum cf_t x^t, df = its derivative in x
+            df = df * x + f
+            f = f * x + cf[:, t]
+        df *= -x * x                          # d/dr = d/dx * dx/dr
+        neg = f < 0.0
+        a = np.where(neg, r, a)
+        b = np.where(neg, b, r)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rn = r - f / df
+        outside = ~((rn - a) * (rn - b) < 0.0)
+        rn = np.where(outside, 0.5 * (a + b), rn)
         conv = np.abs(rn - r) <= tol * (1.0 + np.abs(r))
         r = np.where(done, r, rn)
         done |= conv

@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 
 from . import plancache
-from .errors import ScenarioError
+from .errors import ScenarioError, suggest
 from .scenario import Scenario, parse_scenario
 
 _TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
@@ -162,7 +162,13 @@ def apply_override(data: dict, path: str, value) -> None:
                 node[seg] = value
                 return
             if seg not in node:
-                node[seg] = [] if seg in ("benefits", "costs") and not where else {}
+                if not where and seg in ("simulation", "inputs", "benefits", "costs"):
+                    node[seg] = [] if seg in ("benefits", "costs") else {}
+                else:
+                    what = "input" if where == "inputs" else "field"
+                    raise ScenarioError(f"unknown {what} '{seg}' in {where or 'the file'}"
+                                        f"{suggest(seg, [k for k in node if isinstance(k, str)])}",
+                                        f"--set {path}")
             node = node[seg]
             where = f"{where}.{seg}" if where else seg
 
