@@ -49,16 +49,19 @@ def _npv_and_slope(cf, r, mid):
 
 
 @njit(cache=True, nogil=True)
-def _guess(cf, a, b):
-    """First guess from the money-weighted times of the inflows and outflows.
+def _scan(cf, a, b):
+    """One pass over the flows: (number of sign changes, first guess for the IRR in (a, b)).
 
-    With P = Σ inflows at mean time tp and N = Σ |outflows| at mean time tn, the rate that
-    makes N·x^tn = P·x^tp is r = (P/N)^(1/(tp - tn)) - 1 (approximated to second order).
+    The guess: with P = Σ inflows at mean time tp and N = Σ |outflows| at mean time tn, the rate
+    with N·(1+r)^-tn = P·(1+r)^-tp is r = (P/N)^(1/(tp - tn)) - 1.  It is approximated with
+    ln z ≈ 2(z-1)/(z+1) and exp(y) - 1 ≈ y + y²/2: only a starting point for Halley's iteration.
     """
     pos = 0.0
     neg = 0.0
     tp = 0.0
     tn = 0.0
+    nsc = 0
+    last = 0.0
     for t in range(cf.shape[0]):
         v = cf[t]
         if v > 0.0:
@@ -67,37 +70,79 @@ def _guess(cf, a, b):
         elif v < 0.0:
             neg -= v
             tn -= t * v
+        if v != 0.0:
+            if last != 0.0 and (v > 0.0) != (last > 0.0):
+                nsc += 1
+            last = v
     r = 0.1
     if pos > 0.0 and neg > 0.0:
         gap = tp / pos - tn / neg
         if gap != 0.0:
-            y = math.log(pos / neg) / gap        # continuously compounded rate
-            r = y + 0.5 * y * y                   # ≈ exp(y) - 1, close enough for a first guess
+            z = pos / neg
+            y = 2.0 * (z - 1.0) / (z + 1.0) / gap
+            r = y + 0.5 * y * y
     if not (a < r < b):
         r = 0.5 * (a + b)
-    return r
+    return nsc, r
 
 
 @njit(cache=True, nogil=True)
-def _solve(cf, a, b, fa, fb, mid):
-    """Safeguarded Newton on [a, b] where fa and fb have opposite signs."""
+def _npv_d1_d2(cf, r):
+    """End-of-year NPV and its first two derivatives in r (Horner in x = 1/(1+r))."""
+    x = 1.0 / (1.0 + r)
+    p = 0.0
+    dp = 0.0
+    ddp = 0.0
+    for t in range(cf.shape[0] - 1, -1, -1):
+        ddp = ddp * x + 2.0 * dp
+        dp = dp * x + p
+        p = p * x + (cf[t] if t > 0 else 0.0)
+    x2 = x * x
+    return cf[0] + p, -dp * x2, ddp * x2 * x2 + 2.0 * dp * x2 * x
+
+
+@njit(cache=True, nogil=True)
+def _solve(cf, a, b, fa, fb, mid, guess):
+    """Safeguarded Halley (end-of-year) or Newton (mid-year) on [a, b], fa and fb of opposite sign.
+
+    A step that leaves the current sign-change bracket is replaced by bisection.  Halley's
+    iteration converges cubically, so a step below 1e-7·(1+|r|) leaves an error far below
+    1e-15 and ends the search.
+    """
     if fa > 0.0:       # orient so f(lo) < 0 < f(hi)
         lo, hi = b, a
     else:
         lo, hi = a, b
-    r = _guess(cf, a, b)
+    r = guess
     for _ in range(200):
-        f, df = _npv_and_slope(cf, r, mid)
+        if mid:
+            f, df = _npv_and_slope(cf, r, mid)
+            ddf = 0.0
+        else:
+            f, df, ddf = _npv_d1_d2(cf, r)
         if f == 0.0:
             return r
         if f < 0.0:
             lo = r
         else:
             hi = r
-        rn = r - f / df if df != 0.0 else 0.5 * (lo + hi)
+        den = 2.0 * df * df - f * ddf
+        if not mid and den != 0.0:
+            step = 2.0 * f * df / den
+            tol = 1e-7
+        elif df != 0.0:
+            step = f / df
+            tol = 1e-12
+        else:
+            step = r - 0.5 * (lo + hi)
+            tol = 0.0
+        rn = r - step
         if not ((rn - lo) * (rn - hi) < 0.0):
             rn = 0.5 * (lo + hi)
-        if abs(rn - r) <= 1e-12 * (1.0 + abs(r)):
+            tol = 0.0
+        if abs(rn - r) <= tol * (1.0 + abs(r)):
+            return rn
+        if abs(hi - lo) <= 1e-15 * (1.0 + abs(r)):
             return rn
         r = rn
     return r
@@ -119,7 +164,7 @@ def sign_changes(cf):
 @njit(cache=True, nogil=True)
 def irr_row(cf, mid):
     """Return (irr, roots_found) for one row; irr is NaN when no root lies in (-0.99, 10]."""
-    nsc = sign_changes(cf)
+    nsc, guess = _scan(cf, IRR_LO, IRR_HI)
     if nsc == 0:
         return np.nan, 0
     if nsc == 1:
@@ -130,7 +175,7 @@ def irr_row(cf, mid):
             return IRR_HI, 1
         if flo == 0.0 or (flo > 0.0) == (fhi > 0.0):
             return np.nan, 0
-        return _solve(cf, IRR_LO, IRR_HI, flo, fhi, mid), 1
+        return _solve(cf, IRR_LO, IRR_HI, flo, fhi, mid, guess), 1
     # several sign changes: every real root of the NPV polynomial, from its companion matrix
     return _irr_several(cf, mid)
 
