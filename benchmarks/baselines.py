@@ -98,9 +98,10 @@ def _truncnorm_np(rng, mean, sd, lower, n):
     return x
 
 
-def irr_numpy(cf, iters=100, tol=1e-12):
+def irr_numpy(cf, iters=200, tol=1e-12):
     """IRR of each row of cf (n, H+1): vectorised Newton over rows (Horner over the columns),
     safeguarded by the bracket (-0.99, 10]: a step that leaves the bracket becomes a bisection.
+    Each iteration works only on the rows that have not converged yet.
 
     NaN where NPV does not change sign on (-0.99, 10] (or, never seen, Newton does not converge)."""
     n, h1 = cf.shape
@@ -113,18 +114,21 @@ def irr_numpy(cf, iters=100, tol=1e-12):
         return f
 
     flo, fhi = npv(np.full(n, IRR_LO)), npv(np.full(n, IRR_HI))
-    ok = (flo > 0) != (fhi > 0)
-    a = np.where(flo < 0, IRR_LO, IRR_HI)        # NPV(a) < 0 < NPV(b)
-    b = np.where(flo < 0, IRR_HI, IRR_LO)
-    r = np.full(n, 0.1)
-    done = ~ok
+    out = np.full(n, np.nan)
+    idx = np.flatnonzero((flo > 0) != (fhi > 0))
+    a = np.where(flo[idx] < 0, IRR_LO, IRR_HI)        # NPV(a) < 0 < NPV(b)
+    b = np.where(flo[idx] < 0, IRR_HI, IRR_LO)
+    c = cf[idx]
+    r = np.full(idx.size, 0.1)
     for _ in range(iters):
+        if idx.size == 0:
+            break
         x = 1.0 / (1.0 + r)
-        f = np.zeros(n)
-        df = np.zeros(n)
+        f = np.zeros(idx.size)
+        df = np.zeros(idx.size)
         for t in range(h1 - 1, -1, -1):       # f = sum cf_t x^t, df = its derivative in x
             df = df * x + f
-            f = f * x + cf[:, t]
+            f = f * x + c[:, t]
         df *= -x * x                          # d/dr = d/dx * dx/dr
         neg = f < 0.0
         a = np.where(neg, r, a)
@@ -132,14 +136,12 @@ def irr_numpy(cf, iters=100, tol=1e-12):
         with np.errstate(divide="ignore", invalid="ignore"):
             rn = r - f / df
         outside = ~((rn - a) * (rn - b) < 0.0)
-        rn = np.where(outside, 0.5 * (a + b), rn)
-        conv = np.abs(rn - r) <= tol * (1.0 + np.abs(r))
-        r = np.where(done, r, rn)
-        done |= conv
-        if done.all():
-            break
-    r[~ok | ~done] = np.nan
-    return r
+        rn[outside] = 0.5 * (a[outside] + b[outside])
+        conv = (np.abs(rn - r) <= tol * (1.0 + np.abs(r))) | (f == 0.0)
+        out[idx[conv]] = np.where(f[conv] == 0.0, r[conv], rn[conv])
+        keep = ~conv
+        idx, c, r, a, b = idx[keep], c[keep], rn[keep], a[keep], b[keep]
+    return out
 
 
 def payback_numpy(f):
