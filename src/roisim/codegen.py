@@ -29,7 +29,7 @@ from roisim.kernels.metrics import irr_row, payback_row, discount_factors
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def kernel(r0, n, off, P, T, K, out_v, out_in, out_iny, flags):
+def kernel(r0, n, off, P, T, K, out_v, out_in, out_iny, flags, keep):
     H1 = out_v.shape[0] - 6
     mid = P[0] != 0.0
     d = np.empty(H1)
@@ -49,7 +49,8 @@ def _emit_nodes(plan: Plan, level: str, ind: str, target: str, w) -> None:
         if node.kind == "derived":
             w(f"{ind}if not math.isfinite(v{k}):")
             w(f"{ind}    flags[{node.flag}] += 1")
-        w(f"{ind}{target.format(store=node.store)} = v{k}")
+        w(f"{ind}if keep:")
+        w(f"{ind}    {target.format(store=node.store)} = v{k}")
 
 
 def render(plan: Plan) -> str:

@@ -58,11 +58,14 @@ def allocate(plan: Plan, n: int) -> RunArrays:
 
 
 def _call(kernel, plan: Plan, r0: int, n: int, off: int, out: RunArrays, flags: np.ndarray,
-          chunk: int) -> None:
-    """Run the kernel on runs r0..r0+n-1, writing from column ``off``, in pieces of ``chunk``."""
+          chunk: int, keep: bool = True) -> None:
+    """Run the kernel on runs r0..r0+n-1, writing from column ``off``, in pieces of ``chunk``.
+
+    ``keep=False`` skips storing the sampled inputs (a streaming pass only needs the metrics)."""
     for a in range(0, n, chunk):
         m = min(chunk, n - a)
-        kernel(r0 + a, m, off + a, plan.P, plan.T, plan.K, out.values, out.inputs, out.year_inputs, flags)
+        kernel(r0 + a, m, off + a, plan.P, plan.T, plan.K, out.values, out.inputs, out.year_inputs, flags,
+               1 if keep else 0)
 
 
 def run_range(plan: Plan, start: int, n: int, *, threads: int | None = None, chunk: int = SUMMARY_BLOCK,
@@ -103,14 +106,14 @@ class KernelSource:
     def _buffers(self):
         h1 = self.plan.years
         return RunArrays(0, np.empty((N_METRICS + h1, SUMMARY_BLOCK)),
-                         np.empty((len(self.plan.run_inputs), SUMMARY_BLOCK)),
-                         np.empty((len(self.plan.year_inputs), SUMMARY_BLOCK, h1)),
+                         np.empty((len(self.plan.run_inputs), 1)),        # inputs are not kept
+                         np.empty((len(self.plan.year_inputs), 1, h1)),
                          np.zeros(self.plan.n_flags, np.int64))
 
     def pilot(self) -> np.ndarray:
         buf = self._buffers()
         s, n = block_range(0, self.runs)
-        _call(self.kernel, self.plan, s, n, 0, buf, buf.flags, self.chunk)
+        _call(self.kernel, self.plan, s, n, 0, buf, buf.flags, self.chunk, keep=False)
         check_flags(self.plan, buf.flags, n)
         return buf.values[:, :n]
 
@@ -121,7 +124,7 @@ class KernelSource:
         def work(state, b):
             buf, part = state
             s, n = block_range(b, self.runs)
-            _call(self.kernel, self.plan, s, n, 0, buf, buf.flags, self.chunk)
+            _call(self.kernel, self.plan, s, n, 0, buf, buf.flags, self.chunk, keep=False)
             part.reduce_block(b, buf.values[:, :n])
 
         states = run_blocks(self.blocks, self.threads, make, work,
