@@ -165,3 +165,35 @@ def test_cli_dask_not_installed(monkeypatch, scenario_file):
     assert res.exit_code == 2
     assert "pip install 'roisim[dask]'" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+RARE_BAD = """
+[scenario]
+name = "a bad value only after the first block"
+horizon_years = 2
+discount_rate = 0.1
+
+[inputs]
+x = { dist = "normal", mean = 0, sd = 1 }
+y = "sqrt(x + 4.0)"
+
+[[benefits]]
+name = "b"
+amount = "y * 10"
+
+[[costs]]
+name = "c"
+amount = 10
+years = "0"
+"""
+
+
+def test_dask_rare_bad_value_is_an_error(executor):
+    """With seed 4, x < -4 (sqrt of a negative) happens only in runs 118,613 and later, so
+    only blocks after the first see it (tests/test_streaming.py checks that from the draws)."""
+    s = roisim.load_scenario(RARE_BAD)
+    with pytest.raises(roisim.ScenarioError, match="inputs.y"):
+        roisim.simulate(s, runs=300_000, seed=4)
+    executor.blocks_per_task = 2
+    with pytest.raises(roisim.ScenarioError, match="inputs.y"):
+        roisim.simulate(s, runs=300_000, seed=4, executor=executor)

@@ -588,19 +588,28 @@ def test_guide_table_discrete_sampler_against_scipy(family, params, frozen):
     u = u[u <= 1 - 1e-12]
     assert len(u) > 9_000 and u.min() == 2.0**-53
     got = np.array([inverse.s_discrete(float(v), P_DISCRETE, 0, T) for v in u])
-    np.testing.assert_array_equal(got, frozen.ppf(u))
+    # the exact quantile of the double u: by the CDF below 1/2, by the survival function above
+    # (1 - u is exact there; scipy's ppf and isf lose the last digits of the far upper tail, e.g.
+    # poisson(1e5) at 1 - u = 1.0957e-12 where sf(102228) = 1.09571e-12 > 1 - u)
+    ks = support(frozen)
+    sf = frozen.sf(ks)
+    upper = ks[np.searchsorted(-sf, -(1.0 - u), side="left")]
+    expected = np.where(u <= 0.5, frozen.ppf(u), upper)
+    np.testing.assert_array_equal(got, expected)
 
 
 @pytest.mark.parametrize("family, params, frozen", DISCRETE_CASES, ids=DISCRETE_IDS)
 def test_guide_table_discrete_sampler_on_cdf_boundaries(family, params, frozen):
-    """u exactly on a CDF value F(k), and one ulp either side: the answer is the smallest
-    support value whose (scipy, double) CDF is >= u -- the documented definition."""
+    """u exactly on a CDF value F(k), and one ulp either side: the answer is the smallest support
+    value with F(k) >= u (u <= 1/2) or S(k) <= 1 - u (u > 1/2) -- the documented definition."""
     T = discrete_table(frozen, family, params)
     ks = support(frozen)
     cdf = frozen.cdf(ks)
+    sf = frozen.sf(ks)
     for c in cdf[(cdf > 1e-12) & (cdf < 1 - 1e-9)]:
         for v in (c, np.nextafter(c, 0.0), np.nextafter(c, 1.0)):
-            expected = ks[np.argmax(cdf >= v)]
+            # below 1/2 the smallest k with F(k) >= u; above, the smallest k with S(k) <= 1 - u
+            expected = ks[np.argmax(cdf >= v)] if v <= 0.5 else ks[np.argmax(sf <= 1.0 - v)]
             assert inverse.s_discrete(float(v), P_DISCRETE, 0, T) == expected, v
 
 

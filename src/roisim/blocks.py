@@ -201,7 +201,9 @@ class ArraySource:
             s, n = block_range(b, self.runs)
             state.reduce_block(b, self.values[:, s:s + n])
 
-        states = run_blocks(range(n_blocks(self.runs)), self.threads, lambda: Partial.empty(spec), work)
+        cb = (lambda k: progress(min(self.runs, k * SUMMARY_BLOCK))) if progress else None
+        states = run_blocks(range(n_blocks(self.runs)), self.threads, lambda: Partial.empty(spec), work,
+                            progress=cb)
         out = states[0]
         for st in states[1:]:
             out.merge(st)

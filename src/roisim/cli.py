@@ -93,6 +93,9 @@ def run(scenario_file, runs, seed, overrides, as_json, output, summary_only, das
         except (OSError, ValueError) as exc:
             click.echo(f"error: {output}: cannot write the results: {exc}", err=True)
             sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("interrupted: nothing was written", err=True)
+            sys.exit(130)
         if not quiet:
             click.echo(f"wrote {result.summary['runs']:,} runs to {output}", err=True)
     click.echo(result.to_json() if as_json else render_report(result.summary))
@@ -115,5 +118,14 @@ def validate(scenario_file, overrides):
     click.echo(render_validation(scenario, describe(scenario)))
 
 
+def entry() -> None:
+    """Console-script entry point: Ctrl-C at any moment (even while numba loads) exits 130."""
+    try:
+        main()
+    except KeyboardInterrupt:
+        click.echo("interrupted: nothing was written", err=True)
+        sys.exit(130)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    entry()

@@ -113,14 +113,23 @@ def render(plan: Plan) -> str:
     return "\n".join(out) + "\n"
 
 
-def _kernel_fingerprint() -> str:
-    h = hashlib.sha256(_version.__version__.encode())
-    kdir = Path(__file__).parent / "kernels"
-    for name in sorted(os.listdir(kdir)):
-        if name.endswith(".py"):
-            h.update(name.encode())
-            h.update((kdir / name).read_bytes())
-    return h.hexdigest()
+_FINGERPRINT: list[str] = []
+
+
+def code_fingerprint() -> str:
+    """A hash of roisim's version and every source file of the package.
+
+    Generated kernels and cached plans are keyed on it: numba does not notice a change to a
+    function in another file, and a plan's array layout follows the code that reads it.
+    """
+    if not _FINGERPRINT:
+        h = hashlib.sha256(_version.__version__.encode())
+        root = Path(__file__).parent
+        for path in sorted(root.rglob("*.py")):
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+        _FINGERPRINT.append(h.hexdigest())
+    return _FINGERPRINT[0]
 
 
 def cache_dir() -> Path:
@@ -141,7 +150,7 @@ _LOADED: dict[str, object] = {}
 def compile_plan(plan: Plan):
     """Return the compiled ``kernel`` function for ``plan`` (generating and caching its source)."""
     body = render(plan)
-    digest = hashlib.sha256((_kernel_fingerprint() + body).encode()).hexdigest()[:20]
+    digest = hashlib.sha256((code_fingerprint() + body).encode()).hexdigest()[:20]
     if digest in _LOADED:
         return _LOADED[digest]
     source = HEADER.format(version=_version.__version__, digest=digest) + body

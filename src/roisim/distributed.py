@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from .blocks import Partial, PassSpec, n_blocks
-from .engine import KernelSource
+from .engine import KernelSource, check_flags
 from .errors import ScenarioError
 
 BLOCKS_PER_TASK = 16
@@ -48,6 +48,9 @@ class DaskSource:
         self.runs = runs
         self.blocks_per_task = max(1, int(blocks_per_task))
         self.client.run(_warm, plan)
+        # scattered once, without content hashing: re-scattering the same key on every pass lets
+        # the scheduler drop it while the next pass's tasks still need it
+        self.plan_future = self.client.scatter(plan, broadcast=True, hash=False)
 
     def pilot(self):
         return KernelSource(self.plan, self.runs, threads=1).pilot()
@@ -56,13 +59,16 @@ class DaskSource:
         from dask.distributed import as_completed
         nb = n_blocks(self.runs)
         groups = [list(range(a, min(nb, a + self.blocks_per_task))) for a in range(0, nb, self.blocks_per_task)]
-        plan_f = self.client.scatter(self.plan, broadcast=True)
-        futures = [self.client.submit(_remote_pass, plan_f, self.runs, g, spec, pure=False) for g in groups]
+        futures = [self.client.submit(_remote_pass, self.plan_future, self.runs, g, spec, pure=False)
+                   for g in groups]
         sizes = {f.key: min(self.runs, g[-1] * 65_536 + 65_536) - g[0] * 65_536 for f, g in zip(futures, groups)}
         out = None
         done = 0
         try:
-            for fut, part in as_completed(futures, with_results=True):
+            for fut in as_completed(futures):
+                part = fut.result()          # re-raises a task's error, including cancellation
+                if not isinstance(part, Partial):
+                    raise RuntimeError(f"a Dask task returned {type(part).__name__}, not a partial summary")
                 out = part if out is None else out.merge(part)
                 done += sizes[fut.key]
                 if progress is not None:
@@ -70,6 +76,8 @@ class DaskSource:
         except KeyboardInterrupt:
             self.client.cancel(futures)
             raise
+        if out.flags is not None:
+            check_flags(self.plan, out.flags, self.runs)
         return out
 
 
@@ -95,7 +103,7 @@ class dask_executor:
                 except ValueError:
                     raise ScenarioError(f"expected local or local:N with N >= 1, got {address!r}", "--dask") from None
             self.cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                                    dashboard_address=None, silence_logs=40,
+                                                    dashboard_address=":0", silence_logs=40,
                                                     env={"NUMBA_NUM_THREADS": "1"})
             self.client = distributed.Client(self.cluster)
         else:

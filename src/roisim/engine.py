@@ -134,6 +134,8 @@ class KernelSource:
         for buf, part in states[1:]:
             part.flags = buf.flags
             out.merge(part)
+        if self.blocks == list(range(n_blocks(self.runs))):
+            check_flags(self.plan, out.flags, self.runs)     # a problem in any block is an error
         return out
 
 

@@ -1,7 +1,7 @@
 """On-disk cache of validated scenarios and plans, so a warm run skips validation and tables.
 
 Keys are SHA-256 digests of everything the cached object depends on (the file's bytes, the
-overrides, the seed and roisim's version), so a changed file or option never hits a stale entry.
+overrides, the seed and a hash of roisim's source code), so a changed file or option never hits a stale entry.
 Entries live beside the generated kernels (``codegen.cache_dir()``); an unreadable or corrupt
 entry is ignored and rebuilt.  Set ``ROISIM_NO_PLAN_CACHE=1`` to disable.
 """
@@ -12,8 +12,7 @@ import os
 import pickle
 import tempfile
 
-from ._version import __version__
-from .codegen import cache_dir
+from .codegen import cache_dir, code_fingerprint
 
 
 def enabled() -> bool:
@@ -21,7 +20,7 @@ def enabled() -> bool:
 
 
 def key(*parts) -> str:
-    h = hashlib.sha256(__version__.encode())
+    h = hashlib.sha256(code_fingerprint().encode())
     for p in parts:
         h.update(b"\x00")
         h.update(p if isinstance(p, bytes) else repr(p).encode())

@@ -110,7 +110,19 @@ class Result:
             for name in ("run", "year"):
                 if ds[name].size and int(ds[name].max()) < 2**31:
                     ds = ds.assign_coords({name: ds[name].astype(np.int32)})
-        ds.to_netcdf(path, engine=engine)
+        # write beside the target and rename, so an interrupted write never leaves a partial file
+        import os
+        import tempfile
+        target = os.fspath(path)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(target)), suffix=".nc.partial")
+        os.close(fd)
+        try:
+            ds.to_netcdf(tmp, engine=engine)
+            os.replace(tmp, target)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
 
     def __repr__(self) -> str:
         npv = self.summary["metrics"]["npv"]

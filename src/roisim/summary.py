@@ -239,13 +239,16 @@ def summarize(source, runs: int, multiple_irr: int | None = None, progress=None)
 
 
 def _quantile(v, n, q, stat):
+    """numpy's default (linear) quantile from two order statistics, with numpy's own lerp:
+    a + (b-a)·t for t < 0.5 and b - (b-a)·(1-t) otherwise, so results match to the last bit."""
     lo, hi, frac = quantile_positions(n, q)
     a, b = stat(v, lo), stat(v, hi)
     if frac == 0.0 or a == b:
         return a
     if math.isinf(a) or math.isinf(b):
         return b if frac > 0 else a
-    return a + frac * (b - a)
+    diff = b - a
+    return a + diff * frac if frac < 0.5 else b - diff * (1.0 - frac)
 
 
 def _finite(x):

@@ -3,7 +3,8 @@
 * ``quantile_table``: the quantile function x(z) of a continuous distribution on an even grid of
   normal scores z, with slopes, for cubic Hermite interpolation (``kernels.inverse.s_table``).
   Tested against scipy's ``ppf``: relative error below 1e-9 of the distribution's scale.
-* ``discrete_table``: CDF, values and a guide table for exact inversion (``s_discrete``).
+* ``discrete_table``: CDF, survival function, values and a guide table for exact inversion
+  (``s_discrete``); the survival function keeps the far upper tail exact.
 """
 from __future__ import annotations
 
@@ -57,9 +58,15 @@ def discrete_table(frozen, family: str, params: dict) -> np.ndarray:
             raise ValueError("support too large")
         values = np.arange(lo, hi + 1, dtype=float)
         cdf = frozen.cdf(values)
+    if family in ("discrete", "constant"):
+        sf = np.concatenate([np.cumsum(pmf[::-1])[::-1][1:], [0.0]])
+    else:
+        sf = frozen.sf(values)
     cdf = np.minimum(np.maximum.accumulate(cdf), 1.0)
     cdf[-1] = 1.0
+    sf = np.maximum(np.minimum.accumulate(sf), 0.0)     # the upper tail, to full relative precision
+    sf[-1] = 0.0
     n = len(values)
     g = n
     guide = np.searchsorted(cdf, np.arange(g) / g, side="left").astype(float)
-    return np.concatenate([[n, g], cdf, values, guide])
+    return np.concatenate([[n, g], cdf, values, guide, sf])

@@ -106,16 +106,24 @@ def s_table(u, P, p, T):
 
 @njit(cache=True, nogil=True)
 def s_discrete(u, P, p, T):
-    """Inversion of a finite discrete CDF with a guide table (exact).
+    """Inversion of a finite discrete distribution with a guide table (exact).
 
+    x = the smallest support value v_i with F(v_i) >= u, tested as S(v_i) <= 1 - u for u > 0.5
+    (1 - u is exact there, and the survival function S keeps the far tail's precision).
     P[p+2] = offset o; T[o] = n, T[o+1] = G; T[o+2 : o+2+n] = CDF (last = 1),
-    T[o+2+n : o+2+2n] = values, T[o+2+2n : o+2+2n+G] = guide indices.
+    T[o+2+n : o+2+2n] = values, T[o+2+2n : o+2+2n+G] = guide indices, then n survival values.
     """
     o = int(P[p + 2])
     n = int(T[o])
     g = int(T[o + 1])
     c = o + 2
     i = int(T[c + 2 * n + int(u * g)])
-    while T[c + i] < u:
-        i += 1
+    if u <= 0.5:
+        while T[c + i] < u:
+            i += 1
+    else:
+        q = 1.0 - u
+        s = c + 2 * n + g
+        while T[s + i] > q:
+            i += 1
     return T[c + n + i]
