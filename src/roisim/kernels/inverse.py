@@ -10,7 +10,7 @@ import math
 from numba import njit
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def ndtri(p):
     """Standard normal quantile, Wichura's AS241 (PPND16), relative error about 1e-16."""
     q = p - 0.5
@@ -45,26 +45,26 @@ def ndtri(p):
     return -x if q < 0.0 else x
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def s_uniform(u, P, p):
     """P[p+2] = min, P[p+3] = max."""
     v = P[p] + u * P[p + 1]
     return P[p + 2] + v * (P[p + 3] - P[p + 2])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def s_normal(u, P, p):
     """P[p+2] = mean, P[p+3] = sd."""
     return P[p + 2] + P[p + 3] * ndtri(P[p] + u * P[p + 1])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def s_lognormal(u, P, p):
     """P[p+2] = mu, P[p+3] = sigma (of log X)."""
     return math.exp(P[p + 2] + P[p + 3] * ndtri(P[p] + u * P[p + 1]))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def s_triangular(u, P, p):
     """P[p+2] = min, P[p+3] = mode, P[p+4] = max."""
     v = P[p] + u * P[p + 1]
@@ -77,7 +77,7 @@ def s_triangular(u, P, p):
     return b - math.sqrt((1.0 - v) * (b - a) * (b - c))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def s_table(u, P, p, T):
     """Cubic Hermite interpolation of the quantile function in normal-score space.
 
@@ -104,7 +104,7 @@ def s_table(u, P, p, T):
             + (3.0 * t2 - 2.0 * t3) * x1 + (t3 - t2) * m1)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def s_discrete(u, P, p, T):
     """Inversion of a finite discrete distribution with a guide table (exact).
 

@@ -18,7 +18,7 @@ IRR_LO = -0.99
 IRR_HI = 10.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def npv_value(cf, r, mid):
     """NPV of one row at rate r; mid != 0 discounts years >= 1 at t - 0.5."""
     x = 1.0 / (1.0 + r)
@@ -30,7 +30,7 @@ def npv_value(cf, r, mid):
     return cf[0] + acc
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _npv_and_slope(cf, r, mid):
     x = 1.0 / (1.0 + r)
     p = 0.0        # Horner for Σ_{t≥1} cf_t x^t (constant term 0)
@@ -48,20 +48,48 @@ def _npv_and_slope(cf, r, mid):
     return cf[0] + p, dp * dxdr
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _scan(cf, a, b):
     """One pass over the flows: (number of sign changes, first guess for the IRR in (a, b)).
 
-    The guess: with P = Σ inflows at mean time tp and N = Σ |outflows| at mean time tn, the rate
-    with N·(1+r)^-tn = P·(1+r)^-tp is r = (P/N)^(1/(tp - tn)) - 1.  It is approximated with
-    ln z ≈ 2(z-1)/(z+1) and exp(y) - 1 ≈ y + y²/2: only a starting point for Halley's iteration.
+    The guess is one Halley step from r = 0 (x = 1/(1+r) = 1) on p(x) = Σ CF_t x^t, which needs
+    only the sums Σ CF_t, Σ t·CF_t and Σ t(t-1)·CF_t.  Should it fall outside the range, the
+    money-weighted rate of :func:`_weighted_guess` is used instead.
     """
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    ft = 0.0
+    nsc = 0
+    last = 0          # sign of the last non-zero flow: -1, 0 (none yet) or +1
+    for t in range(cf.shape[0]):
+        v = cf[t]
+        s0 += v
+        s1 += ft * v
+        s2 += ft * (ft - 1.0) * v
+        ft += 1.0
+        sg = (v > 0.0) - (v < 0.0)
+        if sg != 0:
+            nsc += (last != 0) & (sg != last)
+            last = sg
+    den = 2.0 * s1 * s1 - s0 * s2
+    if den != 0.0:
+        x = 1.0 - 2.0 * s0 * s1 / den
+        if x > 0.0:
+            r = 1.0 / x - 1.0
+            if a < r < b:
+                return nsc, r
+    return nsc, _weighted_guess(cf, a, b)
+
+
+@njit(cache=True, nogil=True)
+def _weighted_guess(cf, a, b):
+    """With P = Σ inflows at mean time tp and N = Σ |outflows| at mean time tn, the rate with
+    N·(1+r)^-tn = P·(1+r)^-tp is r = (P/N)^(1/(tp - tn)) - 1 (here with ln z ≈ 2(z-1)/(z+1))."""
     pos = 0.0
     neg = 0.0
     tp = 0.0
     tn = 0.0
-    nsc = 0
-    last = 0.0
     for t in range(cf.shape[0]):
         v = cf[t]
         if v > 0.0:
@@ -70,10 +98,6 @@ def _scan(cf, a, b):
         elif v < 0.0:
             neg -= v
             tn -= t * v
-        if v != 0.0:
-            if last != 0.0 and (v > 0.0) != (last > 0.0):
-                nsc += 1
-            last = v
     r = 0.1
     if pos > 0.0 and neg > 0.0:
         gap = tp / pos - tn / neg
@@ -83,66 +107,84 @@ def _scan(cf, a, b):
             r = y + 0.5 * y * y
     if not (a < r < b):
         r = 0.5 * (a + b)
-    return nsc, r
+    return r
 
 
-@njit(cache=True, nogil=True)
-def _npv_d1_d2(cf, r):
-    """End-of-year NPV and its first two derivatives in r (Horner in x = 1/(1+r))."""
-    x = 1.0 / (1.0 + r)
+@njit(cache=True, nogil=True, inline="always")
+def _poly_d2(cf, x):
+    """p(x) = Σ_t cf_t x^t and its first two derivatives (Horner)."""
     p = 0.0
     dp = 0.0
     ddp = 0.0
     for t in range(cf.shape[0] - 1, -1, -1):
         ddp = ddp * x + 2.0 * dp
         dp = dp * x + p
-        p = p * x + (cf[t] if t > 0 else 0.0)
-    x2 = x * x
-    return cf[0] + p, -dp * x2, ddp * x2 * x2 + 2.0 * dp * x2 * x
+        p = p * x + cf[t]
+    return p, dp, ddp
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _solve(cf, a, b, fa, fb, mid, guess):
+    """Safeguarded Halley (end-of-year) or Newton (mid-year) between rates a and b, where NPV has
+    opposite signs fa and fb.
+
+    End-of-year NPV is the polynomial p(x) = Σ CF_t x^t in x = 1/(1+r), so Halley's iteration
+    runs on p in x (no division per step) inside the sign-change bracket, bisecting whenever a
+    step would leave it.  It converges cubically: after a step below 1e-5·x the error is of order (1e-5)³, so that
+    step ends the search (tests check agreement with numpy-financial to 1e-12).
+    """
+    if mid:
+        return _solve_mid(cf, a, b, fa, fb, guess)
+    # in x the bracket is [1/(1+b), 1/(1+a)] and p has the sign of NPV
+    if fa > 0.0:
+        xpos, xneg = 1.0 / (1.0 + a), 1.0 / (1.0 + b)
+    else:
+        xpos, xneg = 1.0 / (1.0 + b), 1.0 / (1.0 + a)
+    x = 1.0 / (1.0 + guess)
+    for _ in range(200):
+        p, dp, ddp = _poly_d2(cf, x)
+        if p == 0.0:
+            return 1.0 / x - 1.0
+        if p > 0.0:
+            xpos = x
+        else:
+            xneg = x
+        den = 2.0 * dp * dp - p * ddp
+        tol = 1e-5
+        if den != 0.0:
+            xn = x - 2.0 * p * dp / den
+        else:
+            xn = 0.5 * (xpos + xneg)
+            tol = 0.0
+        if not ((xn - xpos) * (xn - xneg) < 0.0):
+            xn = 0.5 * (xpos + xneg)
+            tol = 0.0
+        if abs(xn - x) <= tol * x or abs(xpos - xneg) <= 1e-15 * x:
+            return 1.0 / xn - 1.0
+        x = xn
+    return 1.0 / x - 1.0
 
 
 @njit(cache=True, nogil=True)
-def _solve(cf, a, b, fa, fb, mid, guess):
-    """Safeguarded Halley (end-of-year) or Newton (mid-year) on [a, b], fa and fb of opposite sign.
-
-    A step that leaves the current sign-change bracket is replaced by bisection.  Halley's
-    iteration converges cubically, so a step below 1e-7·(1+|r|) leaves an error far below
-    1e-15 and ends the search.
-    """
+def _solve_mid(cf, a, b, fa, fb, guess):
+    """Safeguarded Newton in r for mid-year NPV (not a polynomial in 1/(1+r))."""
     if fa > 0.0:       # orient so f(lo) < 0 < f(hi)
         lo, hi = b, a
     else:
         lo, hi = a, b
     r = guess
     for _ in range(200):
-        if mid:
-            f, df = _npv_and_slope(cf, r, mid)
-            ddf = 0.0
-        else:
-            f, df, ddf = _npv_d1_d2(cf, r)
+        f, df = _npv_and_slope(cf, r, True)
         if f == 0.0:
             return r
         if f < 0.0:
             lo = r
         else:
             hi = r
-        den = 2.0 * df * df - f * ddf
-        if not mid and den != 0.0:
-            step = 2.0 * f * df / den
-            tol = 1e-7
-        elif df != 0.0:
-            step = f / df
-            tol = 1e-12
-        else:
-            step = r - 0.5 * (lo + hi)
-            tol = 0.0
-        rn = r - step
+        rn = r - f / df if df != 0.0 else 0.5 * (lo + hi)
         if not ((rn - lo) * (rn - hi) < 0.0):
             rn = 0.5 * (lo + hi)
-            tol = 0.0
-        if abs(rn - r) <= tol * (1.0 + abs(r)):
-            return rn
-        if abs(hi - lo) <= 1e-15 * (1.0 + abs(r)):
+        if abs(rn - r) <= 1e-12 * (1.0 + abs(r)):
             return rn
         r = rn
     return r

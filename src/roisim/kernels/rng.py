@@ -21,7 +21,7 @@ ONE = np.uint64(1)
 INV52 = 1.0 / 4503599627370496.0    # 2**-52
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def mix64(z):
     """SplitMix64's output function (a bijection on 64-bit integers)."""
     z = (z ^ (z >> S30)) * M1
@@ -29,7 +29,7 @@ def mix64(z):
     return z ^ (z >> S31)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def uniform01(key, run, year):
     """A uniform double strictly inside (0, 1): (k + 0.5)·2**-52 for the top 52 bits k.
 
