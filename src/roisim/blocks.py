@@ -54,21 +54,32 @@ class Partial:
     def reduce_block(self, b: int, values: np.ndarray) -> None:
         """Reduce the (V, n) values of summary block ``b`` into this partial."""
         spec = self.spec
+        fused = set()
         if spec.moments:
             m = np.empty((values.shape[0], kr.N_MOM))
+            tops = {var: j for j, (var, f, _, _, _) in enumerate(spec.hists) if f[2] == 0.0}
             for v in range(values.shape[0]):
-                kr.moments(values[v], m[v])
+                j = tops.get(v)
+                if j is not None:        # moments and the variable's top-level histogram in one pass
+                    _, _, lo, hi, nb = spec.hists[j]
+                    kr.moments_hist(values[v], m[v], lo, hi, nb, self.hists[j][0])
+                    fused.add(j)
+                else:
+                    kr.moments(values[v], m[v])
             self.moments[b] = m
-        for h, (var, f, lo, hi, nb) in zip(self.hists, spec.hists):
-            kr.histogram(values[var], f, lo, hi, nb, h[0], h[1], h[2])
+        for j, (h, (var, f, lo, hi, nb)) in enumerate(zip(self.hists, spec.hists)):
+            if j not in fused:
+                kr.histogram(values[var], f, lo, hi, nb, h[0], h[1], h[2])
         for var, (lo, w, nb), slots, idx in self._top_groups():
             # every top-level bin of one variable in a single scan (count, then copy)
             x = values[var]
             counts = np.zeros(len(idx), np.int64)
-            kr.count_bins(x, lo, w, nb, slots, counts)
-            pos = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-            buf = np.empty(int(counts.sum()))
-            kr.fill_bins(x, lo, w, nb, slots, pos.copy(), buf)
+            pos = np.zeros(len(idx), np.int64)
+            buf = np.empty(max(64, x.shape[0] // 64))
+            total = kr.gather_bins(x, lo, w, nb, slots, counts, pos, buf)
+            if total > buf.shape[0]:
+                buf = np.empty(total)
+                kr.gather_bins(x, lo, w, nb, slots, counts, pos, buf)
             for j, c, p0 in zip(idx, counts, pos):
                 if c:
                     self.collects[j].append(buf[p0:p0 + c])

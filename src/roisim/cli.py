@@ -72,7 +72,7 @@ def run(scenario_file, runs, seed, overrides, as_json, output, summary_only, das
             executor = dask_executor(dask_address)
         result = simulate(scenario, runs=runs, seed=seed, threads=threads,
                           summary_only=True if (summary_only or executor) else (False if output else None),
-                          progress=bar, executor=executor)
+                          progress=bar, executor=executor, keep_inputs=bool(output))
     except ScenarioError as err:
         if bar:
             bar.close()

@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 from roisim.kernels.rng import uniform01
 from roisim.kernels.inverse import s_uniform, s_normal, s_lognormal, s_triangular, s_table, s_discrete
-from roisim.kernels.metrics import irr_row, payback_row, discount_factors
+from roisim.kernels.metrics import irr_one, payback_row, discount_factors
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -102,10 +102,7 @@ def render(plan: Plan) -> str:
     w(f"{ind2}out_v[6 + t, o] = cf")
     w(f"{ind2}npv += cf * d[t]")
     w(f"{ind}out_v[0, o] = npv")
-    w(f"{ind}irr, nroots = irr_row(row, mid)")
-    w(f"{ind}out_v[1, o] = irr")
-    w(f"{ind}if nroots > 1:")
-    w(f"{ind}    flags[0] += 1")
+    w(f"{ind}out_v[1, o] = irr_one(row, {1 if plan.scenario.timing == 'mid-year' else 0})   # +inf: finished later")
     w(f"{ind}out_v[2, o] = payback_row(row, d, False)")
     w(f"{ind}out_v[3, o] = payback_row(row, d, True)")
     w(f"{ind}out_v[4, o] = (sb - sc) / sc if sc != 0.0 else np.nan")

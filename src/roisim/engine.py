@@ -51,10 +51,11 @@ class RunArrays:
         return self.values[N_METRICS:].T
 
 
-def allocate(plan: Plan, n: int) -> RunArrays:
+def allocate(plan: Plan, n: int, keep_inputs: bool = True) -> RunArrays:
     h1 = plan.years
-    return RunArrays(0, np.empty((N_METRICS + h1, n)), np.empty((len(plan.run_inputs), n)),
-                     np.empty((len(plan.year_inputs), n, h1)), np.zeros(plan.n_flags, dtype=np.int64))
+    m = n if keep_inputs else 1          # unkept inputs get 1-column placeholders
+    return RunArrays(0, np.empty((N_METRICS + h1, n)), np.empty((len(plan.run_inputs), m)),
+                     np.empty((len(plan.year_inputs), m, h1)), np.zeros(plan.n_flags, dtype=np.int64))
 
 
 def _call(kernel, plan: Plan, r0: int, n: int, off: int, out: RunArrays, flags: np.ndarray,
@@ -66,20 +67,38 @@ def _call(kernel, plan: Plan, r0: int, n: int, off: int, out: RunArrays, flags: 
         m = min(chunk, n - a)
         kernel(r0 + a, m, off + a, plan.P, plan.T, plan.K, out.values, out.inputs, out.year_inputs, flags,
                1 if keep else 0)
+    _finish_irr(plan, out.values, off, n, flags)
+
+
+def _finish_irr(plan: Plan, values: np.ndarray, off: int, n: int, flags: np.ndarray) -> None:
+    """Solve the IRR of runs whose flows change sign more than once (marked +inf by the kernel)
+    and count in flags[0] those with several roots in (-0.99, 10]."""
+    irr = values[1, off:off + n]
+    todo = np.flatnonzero(irr == np.inf)
+    if todo.size == 0:
+        return
+    from .kernels.metrics import irr_rows     # compiled on first use only
+    rows = np.ascontiguousarray(values[N_METRICS:, off + todo].T)
+    out = np.empty(todo.size)
+    roots = np.empty(todo.size, np.int64)
+    irr_rows(rows, 1 if plan.scenario.timing == "mid-year" else 0, out, roots)
+    irr[todo] = out
+    flags[0] += int((roots > 1).sum())
 
 
 def run_range(plan: Plan, start: int, n: int, *, threads: int | None = None, chunk: int = SUMMARY_BLOCK,
-              kernel=None, progress=None) -> RunArrays:
-    """Simulate runs ``start .. start+n-1`` into memory, keeping every sampled input."""
+              kernel=None, progress=None, keep_inputs: bool = True) -> RunArrays:
+    """Simulate runs ``start .. start+n-1`` into memory: the metrics and net cash flows, and every
+    sampled input unless ``keep_inputs`` is False."""
     kernel = kernel or compile_plan(plan)
-    out = allocate(plan, n)
+    out = allocate(plan, n, keep_inputs)
     out.start = start
     threads = threads or default_threads()
     pieces = list(range(0, n, SUMMARY_BLOCK))
 
     def work(flags, a):
         m = min(SUMMARY_BLOCK, n - a)
-        _call(kernel, plan, start + a, m, a, out, flags, chunk)
+        _call(kernel, plan, start + a, m, a, out, flags, chunk, keep_inputs)
 
     states = run_blocks(pieces, threads, lambda: np.zeros(plan.n_flags, np.int64), work,
                         progress=(lambda k: progress(min(n, k * SUMMARY_BLOCK))) if progress else None)

@@ -9,7 +9,6 @@ therefore reuses the compiled kernel from numba's cache.
 """
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -200,7 +199,7 @@ def build_plan(scenario: Scenario, seed: int | None = None) -> Plan:
     Plans are cached on disk keyed by the scenario and the seed (``roisim.plancache``).
     """
     seed = scenario.seed if seed is None else seed
-    ckey = plancache.key("plan", pickle.dumps(scenario, protocol=4), seed)
+    ckey = plancache.key("plan", repr(scenario), seed)     # repr: structural, unlike pickle bytes
     plan = plancache.get("plan", ckey)
     if plan is None:
         plan = _build_plan(scenario, seed)

@@ -33,10 +33,11 @@ def build_dataset(plan: Plan, arrays, seed: int):
                                                   "units": s.currency if unit == "currency" else unit})
     data["net_cashflow"] = (("run", "year"), arrays.cashflow,
                             {"long_name": "net cash flow (benefits - costs)", "units": s.currency})
-    for k, name in enumerate(plan.run_inputs):
-        data[name] = ("run", arrays.inputs[k], _meta(plan, name))
-    for k, name in enumerate(plan.year_inputs):
-        data[name] = (("run", "year"), arrays.year_inputs[k], _meta(plan, name))
+    if arrays.inputs.shape[1] == n and arrays.year_inputs.shape[1] == n:     # inputs were kept
+        for k, name in enumerate(plan.run_inputs):
+            data[name] = ("run", arrays.inputs[k], _meta(plan, name))
+        for k, name in enumerate(plan.year_inputs):
+            data[name] = (("run", "year"), arrays.year_inputs[k], _meta(plan, name))
     attrs = {"scenario_name": s.name, "seed": int(seed), "roisim_version": __version__,
              "scenario_sha256": s.source_sha256 or "", "scenario_file": s.source_file or "",
              "currency": s.currency, "horizon_years": s.horizon_years, "timing": s.timing}

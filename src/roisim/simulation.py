@@ -36,9 +36,11 @@ def header(scenario: Scenario, runs: int, seed: int) -> dict:
             "horizon_years": scenario.horizon_years, "timing": scenario.timing}
 
 
-def result_bytes(plan, runs: int) -> int:
+def result_bytes(plan, runs: int, keep_inputs: bool = True) -> int:
     """Memory the per-run results of ``runs`` runs take when kept."""
-    per_run = len(METRICS) + plan.years + len(plan.run_inputs) + len(plan.year_inputs) * plan.years
+    per_run = len(METRICS) + plan.years
+    if keep_inputs:
+        per_run += len(plan.run_inputs) + len(plan.year_inputs) * plan.years
     return 8 * per_run * runs
 
 
@@ -54,7 +56,7 @@ def memory_limit() -> int:
 
 def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = None,
              threads: int | None = None, summary_only: bool | None = None, progress=None,
-             executor=None) -> Result:
+             executor=None, keep_inputs: bool = True) -> Result:
     """Simulate ``runs`` runs of ``scenario`` (defaults from its [simulation] table).
 
     Parameters
@@ -66,6 +68,8 @@ def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = Non
     progress : optional callable ``progress(pass_number, runs_done, runs_total)``.
     executor : optional source factory ``executor(plan, runs)`` (e.g. a Dask cluster, see
         ``roisim.distributed``); implies summary_only.
+    keep_inputs : keep every sampled input in ``Result.dataset`` (default).  False keeps only the
+        metrics and net cash flows: less memory and time when the inputs are not needed.
 
     The same seed gives bit-identical results whatever ``threads`` or the executor is.
 
@@ -95,7 +99,7 @@ def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = Non
     threads = threads or default_threads()
     plan = build_plan(scenario, seed)
     if summary_only is None:
-        summary_only = executor is not None or result_bytes(plan, runs) > memory_limit()
+        summary_only = executor is not None or result_bytes(plan, runs, keep_inputs) > memory_limit()
     summary = header(scenario, runs, seed)
     cb = (lambda p, done: progress(p, done, runs)) if progress else None
     if summary_only:
@@ -103,7 +107,7 @@ def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = Non
         metrics, cash = summarize(source, runs, progress=cb)
         dataset = build = None
     else:
-        arrays = run_range(plan, 0, runs, threads=threads,
+        arrays = run_range(plan, 0, runs, threads=threads, keep_inputs=keep_inputs,
                            progress=(lambda done: progress(1, done, runs)) if progress else None)
         metrics, cash = summarize(ArraySource(arrays.values, threads), runs, int(arrays.flags[0]),
                                   progress=(lambda p, done: progress(p + 1, done, runs)) if progress else None)

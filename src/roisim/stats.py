@@ -12,9 +12,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
-
 from .kernels import reduce as kr
+from .kernels.binomial import binom_ppf as _binom_ppf
 
 Z = 1.959963984540054
 PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
@@ -38,18 +37,8 @@ def wilson(k: int, n: int, z: float = Z) -> list[float]:
 
 
 def binom_ppf(alpha: float, n: int, p: float) -> int:
-    """Smallest k with P(Binomial(n, p) <= k) >= alpha (scipy.stats.binom.ppf, without scipy.stats)."""
-    if p <= 0.0:
-        return 0
-    if p >= 1.0:
-        return n
-    k = int(max(0.0, math.floor(special.bdtrik(alpha, n, p)))) if n > 0 else 0
-    k = min(k, n)
-    while k < n and special.bdtr(k, n, p) < alpha:
-        k += 1
-    while k > 0 and special.bdtr(k - 1, n, p) >= alpha:
-        k -= 1
-    return k
+    """Smallest k with P(Binomial(n, p) <= k) >= alpha (as scipy.stats.binom.ppf)."""
+    return int(_binom_ppf(float(alpha), int(n), float(p)))
 
 
 def order_stat_ranks(n: int, q: float) -> tuple[int, int]:

@@ -10,7 +10,7 @@ import math
 from numba import njit
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def ndtri(p):
     """Standard normal quantile, Wichura's AS241 (PPND16), relative error about 1e-16."""
     q = p - 0.5

@@ -4,7 +4,7 @@ Conventions (see docs/methodology.md):
 * NPV = Σ_t CF_t·d_t, d_t = (1+r)^-t (end-of-year) or (1+r)^-(t-0.5) for t ≥ 1 (mid-year).
 * IRR: the rate in (-0.99, 10] with NPV = 0 under the same timing; NaN when there is none.
   When the flows change sign more than once, every real root of the NPV polynomial is found
-  from its companion matrix (numpy.roots), polished by Newton, and the smallest is returned with
+  (Aberth-Ehrlich iteration, :func:`poly_roots`), polished by Newton, and the smallest is returned with
   the number of distinct roots, so the caller can report how often several exist.
 * Payback: k + (-C_k)/CF_{k+1}, k the last year whose cumulative flow C_k is negative;
   0 when the cumulative flow is never negative; +inf when C_H < 0.
@@ -203,23 +203,103 @@ def sign_changes(cf):
     return n
 
 
+MULTI = np.inf    # what irr_one returns for flows that change sign more than once
+
+
+@njit(cache=True, nogil=True)
+def irr_one(cf, mid):
+    """IRR of a row with at most one sign change; ``MULTI`` (+inf) when it changes sign more often.
+
+    This is the function the generated kernels call; rows marked ``MULTI`` are finished
+    afterwards by :func:`irr_rows` (the several-roots solver), so the kernel stays small.
+    """
+    nsc, guess = _scan(cf, IRR_LO, IRR_HI)
+    if nsc == 0:
+        return np.nan
+    if nsc > 1:
+        return MULTI
+    # Descartes: exactly one root in (-1, inf); it is ours if NPV changes sign on the range
+    flo = npv_value(cf, IRR_LO, mid)
+    fhi = npv_value(cf, IRR_HI, mid)
+    if fhi == 0.0:
+        return IRR_HI
+    if flo == 0.0 or (flo > 0.0) == (fhi > 0.0):
+        return np.nan
+    return _solve(cf, IRR_LO, IRR_HI, flo, fhi, mid, guess)
+
+
 @njit(cache=True, nogil=True)
 def irr_row(cf, mid):
     """Return (irr, roots_found) for one row; irr is NaN when no root lies in (-0.99, 10]."""
-    nsc, guess = _scan(cf, IRR_LO, IRR_HI)
-    if nsc == 0:
-        return np.nan, 0
-    if nsc == 1:
-        # Descartes: exactly one root in (-1, inf); it is ours if NPV changes sign on the range
-        flo = npv_value(cf, IRR_LO, mid)
-        fhi = npv_value(cf, IRR_HI, mid)
-        if fhi == 0.0:
-            return IRR_HI, 1
-        if flo == 0.0 or (flo > 0.0) == (fhi > 0.0):
-            return np.nan, 0
-        return _solve(cf, IRR_LO, IRR_HI, flo, fhi, mid, guess), 1
-    # several sign changes: every real root of the NPV polynomial, from its companion matrix
-    return _irr_several(cf, mid)
+    r = irr_one(cf, mid)
+    if r == MULTI:
+        # several sign changes: every real root of the NPV polynomial
+        return _irr_several(cf, mid)
+    return r, (0 if np.isnan(r) else 1)
+
+
+@njit(cache=True, nogil=True)
+def poly_roots(coef):
+    """All complex roots of the polynomial with coefficients ``coef`` (highest power first),
+    by the Aberth-Ehrlich simultaneous iteration.
+
+    Leading zeros are dropped and zero roots (trailing zeros) removed first.  Start points lie on
+    a circle of the Cauchy bound's radius, at irrational angle offsets; iteration stops when no
+    root moves by more than 1e-15 of its size, or after 500 sweeps.  Roots are accurate to about
+    1e-15 relative (about 1e-8 for a double root), enough for the Newton polish that follows.
+    """
+    i0 = 0
+    while i0 < coef.shape[0] and coef[i0] == 0.0:
+        i0 += 1
+    i1 = coef.shape[0]
+    while i1 > i0 and coef[i1 - 1] == 0.0:
+        i1 -= 1
+    a = coef[i0:i1].astype(np.complex128)
+    d = a.shape[0] - 1
+    if d < 1:
+        return np.empty(0, np.complex128)
+    lead = a[0]
+    bound = 0.0
+    for k in range(1, d + 1):
+        v = abs(a[k] / lead)
+        if v > bound:
+            bound = v
+    radius = 1.0 + bound
+    rmin = abs(a[d]) / (abs(a[d]) + max(abs(lead), 1e-300)) if d > 0 else 1.0
+    if rmin <= 0.0:
+        rmin = 1e-3
+    rho = math.sqrt(radius * rmin)
+    z = np.empty(d, np.complex128)
+    for k in range(d):
+        ang = 2.0 * math.pi * k / d + 0.4
+        z[k] = rho * complex(math.cos(ang), math.sin(ang))
+    for _ in range(500):
+        moved = 0.0
+        for k in range(d):
+            zk = z[k]
+            p = a[0]
+            dp = 0.0 + 0.0j
+            for j in range(1, d + 1):
+                dp = dp * zk + p
+                p = p * zk + a[j]
+            if p == 0.0:
+                continue
+            ratio = p / dp if dp != 0.0 else complex(1e-3 * (1.0 + abs(zk)), 0.0)
+            s = 0.0 + 0.0j
+            for j in range(d):
+                if j != k:
+                    diff = zk - z[j]
+                    if diff != 0.0:
+                        s += 1.0 / diff
+            den = 1.0 - ratio * s
+            w = ratio / den if den != 0.0 else ratio
+            z[k] = zk - w
+            rel = abs(w) / (abs(z[k]) + 1e-300)
+            if rel > moved:
+                moved = rel
+        if moved <= 1e-15:
+            break
+    return z
 
 
 @njit(cache=True, nogil=True)
@@ -238,7 +318,8 @@ def _polish(cf, r, mid):
 
 @njit(cache=True, nogil=True)
 def _irr_several(cf, mid):
-    """Smallest root in (-0.99, 10] and the number of distinct roots there.
+    """Smallest root in (-0.99, 10] and the number of distinct roots there (all complex roots of
+    the NPV polynomial by :func:`poly_roots`, keeping the real positive ones).
 
     End-of-year: NPV = Σ cf_t x^t with x = 1/(1+r), a polynomial of degree H in x.
     Mid-year: NPV·√x = cf_0·√x + Σ_{t≥1} cf_t x^t, a polynomial in y = √x:
@@ -256,7 +337,7 @@ def _irr_several(cf, mid):
         coef = np.zeros(deg + 1)
         for t in range(n):
             coef[deg - t] = cf[t]
-    z = np.roots(coef.astype(np.complex128))
+    z = poly_roots(coef)
     scale = 0.0
     for t in range(n):
         scale += abs(cf[t])

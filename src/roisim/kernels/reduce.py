@@ -177,3 +177,83 @@ def fill_bins(x, lo, w, nb, slot_of_bin, pos, out):
         if s >= 0:
             out[pos[s]] = v
             pos[s] += 1
+
+
+@njit(cache=True, nogil=True)
+def moments_hist(x, out, lo, hi, nb, counts):
+    """``moments`` and a top-level ``histogram`` in one pass over x.
+
+    The sums are taken about c, the block's first finite value: mean = c + S1/n and
+    M2 = S2 - S1²/n with S1 = Σ(x - c), S2 = Σ(x - c)², which is accurate because c is one of the
+    values (|mean - c| is of the order of the sd)."""
+    w = nb / (hi - lo)
+    c = np.nan
+    n = 0
+    s1 = 0.0
+    s2 = 0.0
+    vlo = np.inf
+    vhi = -np.inf
+    npos = 0
+    nnan = 0
+    npinf = 0
+    nninf = 0
+    for i in range(x.shape[0]):
+        v = x[i]
+        if v > 0.0:
+            npos += 1
+        if math.isfinite(v):
+            if n == 0:
+                c = v
+            dv = v - c
+            n += 1
+            s1 += dv
+            s2 += dv * dv
+            if v < vlo:
+                vlo = v
+            if v > vhi:
+                vhi = v
+        elif math.isnan(v):
+            nnan += 1
+            continue
+        elif v > 0.0:
+            npinf += 1
+        else:
+            nninf += 1
+        counts[bin_of(v, lo, w, nb)] += 1
+    out[N_FIN] = n
+    out[MEAN] = c + s1 / n if n > 0 else 0.0
+    out[M2] = max(0.0, s2 - s1 * s1 / n) if n > 0 else 0.0
+    out[VMIN] = vlo
+    out[VMAX] = vhi
+    out[N_POS] = npos
+    out[N_NAN] = nnan
+    out[N_POSINF] = npinf
+    out[N_NEGINF] = nninf
+
+
+@njit(cache=True, nogil=True)
+def gather_bins(x, lo, w, nb, slot_of_bin, counts, pos, out):
+    """``count_bins`` then ``fill_bins`` in one call: counts[s] values land in out from pos[s]."""
+    for s in range(counts.shape[0]):
+        counts[s] = 0
+    for i in range(x.shape[0]):
+        v = x[i]
+        if v == v:
+            s = slot_of_bin[bin_of(v, lo, w, nb)]
+            if s >= 0:
+                counts[s] += 1
+    total = 0
+    for s in range(counts.shape[0]):
+        pos[s] = total
+        total += counts[s]
+    if out.shape[0] < total:
+        return total           # the caller sizes out and calls again
+    fill = pos.copy()
+    for i in range(x.shape[0]):
+        v = x[i]
+        if v == v:
+            s = slot_of_bin[bin_of(v, lo, w, nb)]
+            if s >= 0:
+                out[fill[s]] = v
+                fill[s] += 1
+    return total
