@@ -50,7 +50,8 @@ def _npv_and_slope(cf, r, mid):
 
 @njit(cache=True, nogil=True, inline="always")
 def _scan(cf, a, b):
-    """One pass over the flows: (number of sign changes, first guess for the IRR in (a, b)).
+    """One pass over the flows: (number of sign changes, first guess for the IRR in (a, b), sign of
+    the last non-zero flow).
 
     The guess is one Halley step from r = 0 (x = 1/(1+r) = 1) on p(x) = Σ CF_t x^t, which needs
     only the sums Σ CF_t, Σ t·CF_t and Σ t(t-1)·CF_t.  Should it fall outside the range, the
@@ -78,8 +79,8 @@ def _scan(cf, a, b):
         if x > 0.0:
             r = 1.0 / x - 1.0
             if a < r < b:
-                return nsc, r
-    return nsc, _weighted_guess(cf, a, b)
+                return nsc, r, last
+    return nsc, _weighted_guess(cf, a, b), last
 
 
 @njit(cache=True, nogil=True)
@@ -213,7 +214,7 @@ def irr_one(cf, mid):
     This is the function the generated kernels call; rows marked ``MULTI`` are finished
     afterwards by :func:`irr_rows` (the several-roots solver), so the kernel stays small.
     """
-    nsc, guess = _scan(cf, IRR_LO, IRR_HI)
+    nsc, guess, _ = _scan(cf, IRR_LO, IRR_HI)
     if nsc == 0:
         return np.nan
     if nsc > 1:
