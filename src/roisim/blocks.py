@@ -59,13 +59,10 @@ class Partial:
             m = np.empty((values.shape[0], kr.N_MOM))
             tops = {var: j for j, (var, f, _, _, _) in enumerate(spec.hists) if f[2] == 0.0}
             for v in range(values.shape[0]):
-                j = tops.get(v)
-                if j is not None:        # moments and the variable's top-level histogram in one pass
-                    _, _, lo, hi, nb = spec.hists[j]
-                    kr.moments_hist(values[v], m[v], lo, hi, nb, self.hists[j][0])
-                    fused.add(j)
-                else:
-                    kr.moments(values[v], m[v])
+                j = tops[v]              # a moments pass histograms every variable too, in one pass
+                _, _, lo, hi, nb = spec.hists[j]
+                kr.moments_hist(values[v], m[v], lo, hi, nb, self.hists[j][0])
+                fused.add(j)
             self.moments[b] = m
         for j, (h, (var, f, lo, hi, nb)) in enumerate(zip(self.hists, spec.hists)):
             if j not in fused:

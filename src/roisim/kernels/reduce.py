@@ -15,53 +15,6 @@ N_FIN, MEAN, M2, VMIN, VMAX, N_POS, N_NAN, N_POSINF, N_NEGINF = range(9)
 N_MOM = 9
 
 
-@njit(cache=True, nogil=True)
-def moments(x, out):
-    """Fill out[0:9] with: finite count, mean and M2 of the finite values, min, max, count > 0,
-    NaN count, +inf count, -inf count."""
-    n = 0
-    s = 0.0
-    lo = np.inf
-    hi = -np.inf
-    npos = 0
-    nnan = 0
-    npinf = 0
-    nninf = 0
-    for i in range(x.shape[0]):
-        v = x[i]
-        if v > 0.0:
-            npos += 1
-        if math.isfinite(v):
-            n += 1
-            s += v
-            if v < lo:
-                lo = v
-            if v > hi:
-                hi = v
-        elif math.isnan(v):
-            nnan += 1
-        elif v > 0.0:
-            npinf += 1
-        else:
-            nninf += 1
-    mean = s / n if n > 0 else 0.0
-    m2 = 0.0
-    for i in range(x.shape[0]):
-        v = x[i]
-        if math.isfinite(v):
-            dv = v - mean
-            m2 += dv * dv
-    out[N_FIN] = n
-    out[MEAN] = mean
-    out[M2] = m2
-    out[VMIN] = lo
-    out[VMAX] = hi
-    out[N_POS] = npos
-    out[N_NAN] = nnan
-    out[N_POSINF] = npinf
-    out[N_NEGINF] = nninf
-
-
 @njit(cache=True, nogil=True, inline="always")
 def bin_of(v, lo, w, nb):
     """Bin of v in a histogram of nb equal bins from lo with nb/(hi-lo) = w: 0 below lo,
@@ -155,33 +108,11 @@ def sum_before(x, f):
 
 
 @njit(cache=True, nogil=True)
-def count_bins(x, lo, w, nb, slot_of_bin, counts):
-    """counts[s] += number of values of x in the top-level bins mapped to slot s (-1: none)."""
-    for i in range(x.shape[0]):
-        v = x[i]
-        if math.isnan(v):
-            continue
-        s = slot_of_bin[bin_of(v, lo, w, nb)]
-        if s >= 0:
-            counts[s] += 1
-
-
-@njit(cache=True, nogil=True)
-def fill_bins(x, lo, w, nb, slot_of_bin, pos, out):
-    """Copy each value in a mapped bin to out[pos[slot]] and advance pos[slot]."""
-    for i in range(x.shape[0]):
-        v = x[i]
-        if math.isnan(v):
-            continue
-        s = slot_of_bin[bin_of(v, lo, w, nb)]
-        if s >= 0:
-            out[pos[s]] = v
-            pos[s] += 1
-
-
-@njit(cache=True, nogil=True)
 def moments_hist(x, out, lo, hi, nb, counts):
-    """``moments`` and a top-level ``histogram`` in one pass over x.
+    """Moments and a top-level ``histogram`` of x in one pass.
+
+    out[0:9] gets: finite count, mean and M2 of the finite values, min, max, count > 0, NaN count,
+    +inf count, -inf count.
 
     The sums are taken about c, the block's first finite value: mean = c + S1/n and
     M2 = S2 - S1²/n with S1 = Σ(x - c), S2 = Σ(x - c)², which is accurate because c is one of the
@@ -233,7 +164,9 @@ def moments_hist(x, out, lo, hi, nb, counts):
 
 @njit(cache=True, nogil=True)
 def gather_bins(x, lo, w, nb, slot_of_bin, counts, pos, out):
-    """``count_bins`` then ``fill_bins`` in one call: counts[s] values land in out from pos[s]."""
+    """Copy the values of x that fall in the top-level bins mapped to slots (slot_of_bin[bin] >= 0;
+    -1 for bins not wanted): counts[s] values of slot s land in out from pos[s].  Returns the total;
+    when out is too small nothing is copied and the caller calls again with a larger out."""
     for s in range(counts.shape[0]):
         counts[s] = 0
     for i in range(x.shape[0]):
