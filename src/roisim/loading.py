@@ -241,7 +241,8 @@ def locate_line(text: str, path: str) -> int | None:
 def locate(err: ScenarioError, file) -> ScenarioError:
     """Fill in the file and, where it can be found, the line of ``err`` (for errors raised after
     loading, e.g. a NaN found while simulating)."""
-    if err.line is not None or not err.path or err.path.startswith("--"):
+    if (err.line is not None or not err.path or err.path.startswith("--")
+            or err.message.endswith("(value given by --set)")):
         return err.located(str(file))
     try:
         text = Path(file).read_text(encoding="utf-8")
