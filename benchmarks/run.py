@@ -445,7 +445,7 @@ def targets_section(res: dict, quick: bool, n_stream: int, rep: Report) -> None:
         rows.append(["CLI cold ≤ 15 s", f"{c['cold']:.2f} s", verdict(c["cold"] <= TARGETS["cold"])])
     if "rss" in res:
         s = res["rss"]["stream"]
-        label = f"streaming 10^8 runs peak RSS < 1 GB" + (f" (--quick: measured at {fmt_n(n_stream)})" if quick else "")
+        label = "streaming 10^8 runs peak RSS < 1 GB" + (f" (--quick: measured at {fmt_n(n_stream)})" if quick else "")
         rows.append([label, fmt_bytes(s["rss_peak"]), verdict(s["rss_peak"] < TARGETS["stream_rss"])])
     rep.add("## Targets")
     rep.add()

@@ -42,6 +42,7 @@ class Partial:
     hists: list = field(default_factory=list)     # per hist: [counts, bmin, bmax]
     collects: list = field(default_factory=list)  # per collect: list of arrays
     flags: np.ndarray | None = None
+    groups: list = field(default_factory=list)    # top-level collects grouped by variable
 
     @classmethod
     def empty(cls, spec: PassSpec) -> "Partial":
@@ -49,6 +50,7 @@ class Partial:
         p.hists = [[np.zeros(nb + 2, np.int64), np.full(nb + 2, np.inf), np.full(nb + 2, -np.inf)]
                    for (_, _, _, _, nb) in spec.hists]
         p.collects = [[] for _ in spec.collects]
+        p.groups = _top_groups(spec)
         return p
 
     def reduce_block(self, b: int, values: np.ndarray) -> None:
@@ -67,16 +69,11 @@ class Partial:
         for j, (h, (var, f, lo, hi, nb)) in enumerate(zip(self.hists, spec.hists)):
             if j not in fused:
                 kr.histogram(values[var], f, lo, hi, nb, h[0], h[1], h[2])
-        for var, (lo, w, nb), slots, idx in self._top_groups():
-            # every top-level bin of one variable in a single scan (count, then copy)
-            x = values[var]
+        for var, (lo, w, nb), slots, idx in self.groups:
+            # every top-level bin of one variable in a single call (count, then copy)
             counts = np.zeros(len(idx), np.int64)
             pos = np.zeros(len(idx), np.int64)
-            buf = np.empty(max(64, x.shape[0] // 64))
-            total = kr.gather_bins(x, lo, w, nb, slots, counts, pos, buf)
-            if total > buf.shape[0]:
-                buf = np.empty(total)
-                kr.gather_bins(x, lo, w, nb, slots, counts, pos, buf)
+            buf = kr.gather_bins(values[var], lo, w, nb, slots, counts, pos)
             for j, c, p0 in zip(idx, counts, pos):
                 if c:
                     self.collects[j].append(buf[p0:p0 + c])
@@ -95,24 +92,6 @@ class Partial:
                 s[j] = kr.sum_before(values[var], f)
             self.sums[b] = s
 
-    def _top_groups(self):
-        """Group the top-level collects by variable: (var, (lo, w, nb), bin -> slot map, spec indices)."""
-        cached = getattr(self, "_groups", None)
-        if cached is not None:
-            return cached
-        groups: dict = {}
-        for j, (var, f) in enumerate(self.spec.collects):
-            if f[6] == 0.0:
-                groups.setdefault((var, float(f[0]), float(f[1]), int(f[2])), []).append((int(f[3]), j))
-        out = []
-        for (var, lo, w, nb), members in groups.items():
-            slots = np.full(nb + 2, -1, np.int64)
-            for s_, (k, _) in enumerate(members):
-                slots[k] = s_
-            out.append((var, (lo, w, nb), slots, [j for _, j in members]))
-        self._groups = out
-        return out
-
     def merge(self, other: "Partial") -> "Partial":
         self.moments.update(other.moments)
         self.sums.update(other.sums)
@@ -127,6 +106,21 @@ class Partial:
         return self
 
 
+def _top_groups(spec: PassSpec) -> list:
+    """Group the top-level collects by variable: (var, (lo, w, nb), bin -> slot map, spec indices)."""
+    groups: dict = {}
+    for j, (var, f) in enumerate(spec.collects):
+        if f[6] == 0.0:
+            groups.setdefault((var, float(f[0]), float(f[1]), int(f[2])), []).append((int(f[3]), j))
+    out = []
+    for (var, lo, w, nb), members in groups.items():
+        slots = np.full(nb + 2, -1, np.int64)
+        for s_, (k, _) in enumerate(members):
+            slots[k] = s_
+        out.append((var, (lo, w, nb), slots, [j for _, j in members]))
+    return out
+
+
 def n_blocks(runs: int) -> int:
     return -(-runs // SUMMARY_BLOCK)
 
@@ -134,10 +128,6 @@ def n_blocks(runs: int) -> int:
 def block_range(b: int, runs: int) -> tuple[int, int]:
     start = b * SUMMARY_BLOCK
     return start, min(SUMMARY_BLOCK, runs - start)
-
-
-class Cancelled(Exception):
-    """Raised inside workers when a run is stopped (Ctrl-C)."""
 
 
 def run_blocks(blocks, threads: int, make_state, work, stop: threading.Event | None = None,

@@ -70,8 +70,9 @@ def run(scenario_file, runs, seed, overrides, as_json, output, summary_only, das
         if dask_address:
             from .distributed import dask_executor
             executor = dask_executor(dask_address)
-        result = simulate(scenario, runs=runs, seed=seed, threads=threads,
-                          summary_only=True if (summary_only or executor) else (False if output else None),
+        # --output needs the per-run data in memory; otherwise simulate streams when it must
+        mode = True if (summary_only or executor) else (False if output else None)
+        result = simulate(scenario, runs=runs, seed=seed, threads=threads, summary_only=mode,
                           progress=bar, executor=executor, keep_inputs=bool(output))
     except ScenarioError as err:
         if bar:

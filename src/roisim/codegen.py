@@ -31,12 +31,6 @@ from roisim.kernels.metrics import irr_one, payback_row, discount_factors
 @njit(cache=True, nogil=True, error_model="numpy")
 def kernel(r0, n, off, P, T, K, out_v, out_in, out_iny, flags, keep):
     H1 = out_v.shape[0] - 6
-    mid = P[0] != 0.0
-    d = np.empty(H1)
-    row = np.empty(H1)
-    for i in range(n):
-        r = r0 + i
-        o = off + i
 '''
 
 
@@ -57,6 +51,13 @@ def render(plan: Plan) -> str:
     """The body of the kernel for ``plan`` (without the header)."""
     out: list[str] = []
     w = out.append
+    # the timing is part of the structure (the source), not a number in P
+    w(f"    mid = {1 if plan.scenario.timing == 'mid-year' else 0}")
+    w("    d = np.empty(H1)")
+    w("    row = np.empty(H1)")
+    w("    for i in range(n):")
+    w("        r = r0 + i")
+    w("        o = off + i")
     ind = " " * 8
     _emit_nodes(plan, "run", ind, "out_in[{store}, o]", w)
     w(f"{ind}rate = {plan.rate_code}")
@@ -102,7 +103,7 @@ def render(plan: Plan) -> str:
     w(f"{ind2}out_v[6 + t, o] = cf")
     w(f"{ind2}npv += cf * d[t]")
     w(f"{ind}out_v[0, o] = npv")
-    w(f"{ind}out_v[1, o] = irr_one(row, {1 if plan.scenario.timing == 'mid-year' else 0})   # +inf: finished later")
+    w(f"{ind}out_v[1, o] = irr_one(row, mid)   # +inf: several sign changes, finished later")
     w(f"{ind}out_v[2, o] = payback_row(row, d, False)")
     w(f"{ind}out_v[3, o] = payback_row(row, d, True)")
     w(f"{ind}out_v[4, o] = (sb - sc) / sc if sc != 0.0 else np.nan")

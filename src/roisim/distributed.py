@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from .blocks import Partial, PassSpec, n_blocks
+from .blocks import Partial, PassSpec, block_range, n_blocks
 from .engine import KernelSource, check_flags
 from .errors import ScenarioError
 
@@ -61,7 +61,7 @@ class DaskSource:
         groups = [list(range(a, min(nb, a + self.blocks_per_task))) for a in range(0, nb, self.blocks_per_task)]
         futures = [self.client.submit(_remote_pass, self.plan_future, self.runs, g, spec, pure=False)
                    for g in groups]
-        sizes = {f.key: min(self.runs, g[-1] * 65_536 + 65_536) - g[0] * 65_536 for f, g in zip(futures, groups)}
+        sizes = {f.key: sum(block_range(b, self.runs)[1] for b in g) for f, g in zip(futures, groups)}
         out = None
         done = 0
         try:

@@ -16,7 +16,7 @@ operations on ``u`` rather than per-family code.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from .errors import ScenarioError, suggest

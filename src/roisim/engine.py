@@ -15,6 +15,7 @@ import numpy as np
 from .blocks import SUMMARY_BLOCK, Partial, PassSpec, block_range, n_blocks, run_blocks
 from .codegen import compile_plan
 from .errors import ScenarioError
+from .kernels.metrics import MULTI, irr_rows
 from .plan import METRICS, Plan
 
 N_METRICS = len(METRICS)
@@ -74,10 +75,9 @@ def _finish_irr(plan: Plan, values: np.ndarray, off: int, n: int, flags: np.ndar
     """Solve the IRR of runs whose flows change sign more than once (marked +inf by the kernel)
     and count in flags[0] those with several roots in (-0.99, 10]."""
     irr = values[1, off:off + n]
-    todo = np.flatnonzero(irr == np.inf)
+    todo = np.flatnonzero(irr == MULTI)
     if todo.size == 0:
-        return
-    from .kernels.metrics import irr_rows     # compiled on first use only
+        return                                # irr_rows is compiled on its first call only
     rows = np.ascontiguousarray(values[N_METRICS:, off + todo].T)
     out = np.empty(todo.size)
     roots = np.empty(todo.size, np.int64)
@@ -121,6 +121,7 @@ class KernelSource:
         self.chunk = chunk
         self.kernel = compile_plan(plan)
         self.blocks = list(range(n_blocks(runs))) if blocks is None else list(blocks)
+        self.all_blocks = blocks is None      # a Dask task sees only its blocks; its caller checks
 
     def _buffers(self):
         h1 = self.plan.years
@@ -153,7 +154,7 @@ class KernelSource:
         for buf, part in states[1:]:
             part.flags = buf.flags
             out.merge(part)
-        if self.blocks == list(range(n_blocks(self.runs))):
+        if self.all_blocks:
             check_flags(self.plan, out.flags, self.runs)     # a problem in any block is an error
         return out
 

@@ -155,19 +155,3 @@ def uses_year(tree: tuple) -> bool:
     if kind in ("bin", "cmp"):
         return uses_year(tree[2]) or uses_year(tree[3])
     return any(uses_year(a) for a in tree[2])
-
-
-def to_text(tree: tuple) -> str:
-    """Render a tree back to (fully parenthesised) text, for messages and reports."""
-    kind = tree[0]
-    if kind == "num":
-        return repr(tree[1])
-    if kind == "name":
-        return tree[1]
-    if kind == "year":
-        return "year"
-    if kind == "neg":
-        return f"(-{to_text(tree[1])})"
-    if kind in ("bin", "cmp"):
-        return f"({to_text(tree[2])} {tree[1]} {to_text(tree[3])})"
-    return f"{tree[1]}(" + ", ".join(to_text(a) for a in tree[2]) + ")"

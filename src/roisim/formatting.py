@@ -61,8 +61,9 @@ def render_report(summary: dict) -> str:
     m = summary["metrics"]
     for key, label in METRIC_LABELS:
         f = fmts[key]
-        row = f"{label:<20}" + "".join(f"{f(m[key][c]) if not (c == 'mean' and m[key][c] is None and key.endswith('payback_years')) else 'n/a':>12}" for c in cols)
-        out.append(row)
+        # a mean that does not exist (payback beyond the horizon in some runs) is "n/a", not "> H y"
+        cells = ["n/a" if c == "mean" and m[key][c] is None else f(m[key][c]) for c in cols]
+        out.append(f"{label:<20}" + "".join(f"{cell:>12}" for cell in cells))
     npv = m["npv"]
     fn = fmts["npv"]
     out += ["", "95% Monte Carlo intervals",

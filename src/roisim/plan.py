@@ -211,7 +211,6 @@ def build_plan(scenario: Scenario, seed: int | None = None) -> Plan:
 def _build_plan(scenario: Scenario, seed: int) -> Plan:
     s = scenario
     b = _Builder(s, seed)
-    b.slot(1.0 if s.timing == "mid-year" else 0.0)                         # P[0]: timing flag
     for name, inp in s.inputs.items():
         if inp.kind == "constant":
             b.env[name] = (f"P[{b.slot(inp.value)}]", "run")

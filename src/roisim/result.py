@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import tempfile
 
 import numpy as np
 
@@ -95,30 +97,12 @@ class Result:
             raise ValueError("this result was computed in summary-only mode and keeps no per-run data")
         ds = self.dataset.copy()
         ds.attrs["summary_json"] = json.dumps(self.summary)
-        engine = None
-        for module, name in (("netCDF4", "netcdf4"), ("h5netcdf", "h5netcdf")):
-            try:
-                __import__(module)
-                engine = name
-                break
-            except ImportError:
-                continue
-        if engine is None:
-            # scipy writes netCDF-3, which has no 64-bit integers: store big integers as text
-            engine = "scipy"
-            ds.attrs = {k: (str(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-                            and abs(int(v)) >= 2**31 else v) for k, v in ds.attrs.items()}
-            for name in ("run", "year"):
-                if ds[name].size and int(ds[name].max()) < 2**31:
-                    ds = ds.assign_coords({name: ds[name].astype(np.int32)})
         # write beside the target and rename, so an interrupted write never leaves a partial file
-        import os
-        import tempfile
         target = os.fspath(path)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(target)), suffix=".nc.partial")
         os.close(fd)
         try:
-            ds.to_netcdf(tmp, engine=engine)
+            ds.to_netcdf(tmp, engine="h5netcdf")     # netCDF-4: 64-bit integers such as seeds
             os.replace(tmp, target)
         except BaseException:
             if os.path.exists(tmp):

@@ -8,11 +8,11 @@ from __future__ import annotations
 import keyword
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .distributions import Distribution, parse_distribution
 from .errors import ScenarioError, suggest
-from .expressions import FUNCTIONS, names_in, parse_expression, to_text, uses_year
+from .expressions import FUNCTIONS, names_in, parse_expression
 
 DEFAULT_RUNS = 100_000
 DEFAULT_SEED = 1

@@ -121,7 +121,6 @@ def summarize(source, runs: int, multiple_irr: int | None = None, progress=None)
 
     values: dict[tuple[int, int], float] = {}
     es_bin = None                    # (spec, before) of the bin holding the ES rank
-    es_values = None
     es_sum = None
     pending = {(v, r) for v in range(V) for r in wanted[v]}
     sub_frames: dict[tuple[int, int], _Hist] = {}

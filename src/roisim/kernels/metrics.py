@@ -191,19 +191,6 @@ def _solve_mid(cf, a, b, fa, fb, guess):
     return r
 
 
-@njit(cache=True, nogil=True)
-def sign_changes(cf):
-    n = 0
-    last = 0.0
-    for t in range(cf.shape[0]):
-        v = cf[t]
-        if v != 0.0:
-            if last != 0.0 and (v > 0.0) != (last > 0.0):
-                n += 1
-            last = v
-    return n
-
-
 MULTI = np.inf    # what irr_one returns for flows that change sign more than once
 
 

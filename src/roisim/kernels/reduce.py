@@ -163,10 +163,9 @@ def moments_hist(x, out, lo, hi, nb, counts):
 
 
 @njit(cache=True, nogil=True)
-def gather_bins(x, lo, w, nb, slot_of_bin, counts, pos, out):
-    """Copy the values of x that fall in the top-level bins mapped to slots (slot_of_bin[bin] >= 0;
-    -1 for bins not wanted): counts[s] values of slot s land in out from pos[s].  Returns the total;
-    when out is too small nothing is copied and the caller calls again with a larger out."""
+def gather_bins(x, lo, w, nb, slot_of_bin, counts, pos):
+    """The values of x in the top-level bins mapped to slots (slot_of_bin[bin] >= 0; -1 for bins
+    not wanted), grouped by slot: counts[s] values of slot s from out[pos[s]]."""
     for s in range(counts.shape[0]):
         counts[s] = 0
     for i in range(x.shape[0]):
@@ -179,8 +178,7 @@ def gather_bins(x, lo, w, nb, slot_of_bin, counts, pos, out):
     for s in range(counts.shape[0]):
         pos[s] = total
         total += counts[s]
-    if out.shape[0] < total:
-        return total           # the caller sizes out and calls again
+    out = np.empty(total)
     fill = pos.copy()
     for i in range(x.shape[0]):
         v = x[i]
@@ -189,4 +187,4 @@ def gather_bins(x, lo, w, nb, slot_of_bin, counts, pos, out):
             if s >= 0:
                 out[fill[s]] = v
                 fill[s] += 1
-    return total
+    return out
