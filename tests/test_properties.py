@@ -406,3 +406,16 @@ def test_simulation_metrics_equal_finance_functions(rate_key, timing, seed):
         _assert_same_arrays(out["discounted_payback_years"],
                             np.asarray(finance.discounted_payback(r, cf, timing=timing), float),
                             rtol=1e-12, atol=1e-12)
+
+
+@FIN
+@given(flows_st, st.floats(-0.5, 1.0), st.sampled_from(TIMINGS))
+def test_fused_paybacks_equal_payback_row_exactly(flows, rate, timing):
+    # the generated kernels use paybacks(); roisim.finance uses payback_row(): same numbers, bit for bit
+    from roisim.kernels.metrics import discount_factors, payback_row, paybacks
+    cf = np.asarray(flows, float)
+    d = np.empty(cf.size)
+    discount_factors(rate, 1 if timing == "mid-year" else 0, d)
+    pb, pbd = paybacks(cf, d)
+    assert same(pb, payback_row(cf, d, False), rel=0.0, abs_=0.0)
+    assert same(pbd, payback_row(cf, d, True), rel=0.0, abs_=0.0)

@@ -55,6 +55,7 @@ def run(scenario_file, runs, seed, overrides, as_json, output, summary_only, das
     """Simulate SCENARIO.toml and report NPV, IRR, payback, ROI and BCR."""
     from .formatting import render_report
     from .loading import load_scenario, locate
+    from .precompile import start_if_cold
     from .progress import ProgressLine
     from .simulation import simulate
     bar = ProgressLine() if (not quiet and sys.stderr.isatty()) else None
@@ -72,6 +73,8 @@ def run(scenario_file, runs, seed, overrides, as_json, output, summary_only, das
             executor = dask_executor(dask_address)
         # --output needs the per-run data in memory; otherwise simulate streams when it must
         mode = True if (summary_only or executor) else (False if output else None)
+        if executor is None:
+            start_if_cold()      # first run after install: compile shared kernels on the other core
         result = simulate(scenario, runs=runs, seed=seed, threads=threads, summary_only=mode,
                           progress=bar, executor=executor, keep_inputs=bool(output))
     except ScenarioError as err:

@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 from roisim.kernels.rng import uniform01
 from roisim.kernels.inverse import s_uniform, s_normal, s_lognormal, s_triangular, s_table, s_discrete
-from roisim.kernels.metrics import irr_one, payback_row, discount_factors
+from roisim.kernels.metrics import irr_one, paybacks, discount_factors
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -104,8 +104,9 @@ def render(plan: Plan) -> str:
     w(f"{ind2}npv += cf * d[t]")
     w(f"{ind}out_v[0, o] = npv")
     w(f"{ind}out_v[1, o] = irr_one(row, mid)   # +inf: several sign changes, finished later")
-    w(f"{ind}out_v[2, o] = payback_row(row, d, False)")
-    w(f"{ind}out_v[3, o] = payback_row(row, d, True)")
+    w(f"{ind}pb, pbd = paybacks(row, d)")
+    w(f"{ind}out_v[2, o] = pb")
+    w(f"{ind}out_v[3, o] = pbd")
     w(f"{ind}out_v[4, o] = (sb - sc) / sc if sc != 0.0 else np.nan")
     w(f"{ind}out_v[5, o] = pvb / pvc if pvc != 0.0 else np.nan")
     return "\n".join(out) + "\n"

@@ -17,6 +17,7 @@ from .codegen import compile_plan
 from .errors import ScenarioError
 from .kernels.metrics import MULTI, irr_rows
 from .plan import METRICS, Plan
+from .precompile import wait as wait_for_precompile
 
 N_METRICS = len(METRICS)
 
@@ -78,6 +79,7 @@ def _finish_irr(plan: Plan, values: np.ndarray, off: int, n: int, flags: np.ndar
     todo = np.flatnonzero(irr == MULTI)
     if todo.size == 0:
         return                                # irr_rows is compiled on its first call only
+    wait_for_precompile()                     # a cold start may be compiling irr_rows elsewhere
     rows = np.ascontiguousarray(values[N_METRICS:, off + todo].T)
     out = np.empty(todo.size)
     roots = np.empty(todo.size, np.int64)

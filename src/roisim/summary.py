@@ -16,6 +16,7 @@ import numpy as np
 from .blocks import NO_BIN, PassSpec
 from .kernels import reduce as kr
 from .plan import METRICS
+from .precompile import wait as wait_for_precompile
 from .stats import (PERCENTILES, mean_interval, merge_moments, order_stat_ranks,
                     quantile_positions, wilson)
 
@@ -81,6 +82,7 @@ class _Hist:
 
 def summarize(source, runs: int, multiple_irr: int | None = None, progress=None) -> tuple[dict, dict]:
     """Return (metrics block, cashflow_by_year block) of the summary for ``source``."""
+    wait_for_precompile()        # a cold start may be compiling the reduction kernels elsewhere
     pilot = source.pilot()
     V = pilot.shape[0]
     top = []

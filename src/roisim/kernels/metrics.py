@@ -50,8 +50,8 @@ def _npv_and_slope(cf, r, mid):
 
 @njit(cache=True, nogil=True, inline="always")
 def _scan(cf, a, b):
-    """One pass over the flows: (number of sign changes, first guess for the IRR in (a, b), sign of
-    the last non-zero flow).
+    """One pass over the flows: (number of sign changes, first guess for x = 1/(1+IRR) with the
+    IRR in (a, b), sign of the last non-zero flow).
 
     The guess is one Halley step from r = 0 (x = 1/(1+r) = 1) on p(x) = Σ CF_t x^t, which needs
     only the sums Σ CF_t, Σ t·CF_t and Σ t(t-1)·CF_t.  Should it fall outside the range, the
@@ -76,11 +76,10 @@ def _scan(cf, a, b):
     den = 2.0 * s1 * s1 - s0 * s2
     if den != 0.0:
         x = 1.0 - 2.0 * s0 * s1 / den
-        if x > 0.0:
-            r = 1.0 / x - 1.0
-            if a < r < b:
-                return nsc, r, last
-    return nsc, _weighted_guess(cf, a, b), last
+        # r = 1/x - 1 in (a, b)  <=>  x in (1/(1+b), 1/(1+a)); no division on this path
+        if 1.0 / (1.0 + b) < x < 1.0 / (1.0 + a):
+            return nsc, x, last
+    return nsc, 1.0 / (1.0 + _weighted_guess(cf, a, b)), last
 
 
 @njit(cache=True, nogil=True)
@@ -125,9 +124,9 @@ def _poly_d2(cf, x):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _solve(cf, a, b, fa, fb, mid, guess):
+def _solve(cf, a, b, fa, fb, mid, xguess):
     """Safeguarded Halley (end-of-year) or Newton (mid-year) between rates a and b, where NPV has
-    opposite signs fa and fb.
+    opposite signs fa and fb, from the first guess x = 1/(1+r) = xguess.
 
     End-of-year NPV is the polynomial p(x) = Σ CF_t x^t in x = 1/(1+r), so Halley's iteration
     runs on p in x (no division per step) inside the sign-change bracket, bisecting whenever a
@@ -135,13 +134,13 @@ def _solve(cf, a, b, fa, fb, mid, guess):
     step ends the search (tests check agreement with numpy-financial to 1e-12).
     """
     if mid:
-        return _solve_mid(cf, a, b, fa, fb, guess)
+        return _solve_mid(cf, a, b, fa, fb, 1.0 / xguess - 1.0)
     # in x the bracket is [1/(1+b), 1/(1+a)] and p has the sign of NPV
     if fa > 0.0:
         xpos, xneg = 1.0 / (1.0 + a), 1.0 / (1.0 + b)
     else:
         xpos, xneg = 1.0 / (1.0 + b), 1.0 / (1.0 + a)
-    x = 1.0 / (1.0 + guess)
+    x = xguess
     for _ in range(200):
         p, dp, ddp = _poly_d2(cf, x)
         if p == 0.0:
@@ -201,7 +200,7 @@ def irr_one(cf, mid):
     This is the function the generated kernels call; rows marked ``MULTI`` are finished
     afterwards by :func:`irr_rows` (the several-roots solver), so the kernel stays small.
     """
-    nsc, guess, _ = _scan(cf, IRR_LO, IRR_HI)
+    nsc, xguess, _ = _scan(cf, IRR_LO, IRR_HI)
     if nsc == 0:
         return np.nan
     if nsc > 1:
@@ -213,17 +212,7 @@ def irr_one(cf, mid):
         return IRR_HI
     if flo == 0.0 or (flo > 0.0) == (fhi > 0.0):
         return np.nan
-    return _solve(cf, IRR_LO, IRR_HI, flo, fhi, mid, guess)
-
-
-@njit(cache=True, nogil=True)
-def irr_row(cf, mid):
-    """Return (irr, roots_found) for one row; irr is NaN when no root lies in (-0.99, 10]."""
-    r = irr_one(cf, mid)
-    if r == MULTI:
-        # several sign changes: every real root of the NPV polynomial
-        return _irr_several(cf, mid)
-    return r, (0 if np.isnan(r) else 1)
+    return _solve(cf, IRR_LO, IRR_HI, flo, fhi, mid, xguess)
 
 
 @njit(cache=True, nogil=True)
@@ -382,6 +371,41 @@ def payback_row(cf, d, discounted):
 
 
 @njit(cache=True, nogil=True)
+def paybacks(cf, d):
+    """(payback, discounted payback) of one row in one pass: exactly
+    ``(payback_row(cf, d, False), payback_row(cf, d, True))``."""
+    c = 0.0
+    cd = 0.0
+    k = -1
+    kd = -1
+    ck = 0.0
+    ckd = 0.0
+    n = cf.shape[0]
+    for t in range(n):
+        c += cf[t]
+        cd += cf[t] * d[t]
+        if c < 0.0:
+            k = t
+            ck = c
+        if cd < 0.0:
+            kd = t
+            ckd = cd
+    if k < 0:
+        p = 0.0
+    elif k == n - 1:
+        p = np.inf
+    else:
+        p = k + (-ck) / cf[k + 1]
+    if kd < 0:
+        pd = 0.0
+    elif kd == n - 1:
+        pd = np.inf
+    else:
+        pd = kd + (-ckd) / (cf[kd + 1] * d[kd + 1])
+    return p, pd
+
+
+@njit(cache=True, nogil=True)
 def discount_factors(r, mid, d):
     """Fill d with the discount factors of years 0..H at rate r."""
     f = 1.0 / (1.0 + r)
@@ -401,8 +425,14 @@ def npv_rows(rows, rate, mid, out):
 
 @njit(cache=True, nogil=True)
 def irr_rows(rows, mid, out, roots):
+    """IRR of each row into out, and the number of distinct roots in (-0.99, 10] into roots."""
     for i in range(rows.shape[0]):
-        out[i], roots[i] = irr_row(rows[i], mid)
+        r = irr_one(rows[i], mid)
+        if r == MULTI:
+            out[i], roots[i] = _irr_several(rows[i], mid)
+        else:
+            out[i] = r
+            roots[i] = r == r          # 1 for a root, 0 for NaN
 
 
 @njit(cache=True, nogil=True)

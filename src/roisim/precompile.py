@@ -1,0 +1,111 @@
+"""Cold start: compile the shared kernels in a helper process while this one compiles the
+scenario's kernel.
+
+numba compiles one function at a time per process (it holds a global compiler lock), and on a
+first run after install roisim needs three groups of machine code: the scenario's generated
+kernel, the several-sign-change IRR solver (:func:`roisim.kernels.metrics.irr_rows`) and the
+summary's reduction kernels.  The first is needed at once; the other two only after the runs
+are done.  :func:`start_if_cold` starts a helper Python process to compile the other two
+into numba's on-disk cache on the second core, and :func:`wait` (called just before their first
+use) waits for it, so this process then loads them from the cache instead of compiling them.
+
+Nothing here changes a result: the helper compiles the same functions with the same argument
+types, numba writes its cache files atomically, and if the helper fails, is slow or cannot be
+started, this process simply compiles what it needs itself.  ``ROISIM_NO_PRECOMPILE=1`` turns
+the helper off.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import subprocess
+import sys
+import threading
+
+#: longest wait for the helper before compiling here instead (seconds)
+WAIT_LIMIT = 120.0
+
+HELPER_CODE = "from roisim.precompile import compile_shared_kernels; compile_shared_kernels()"
+
+_helper: subprocess.Popen | None = None
+_lock = threading.Lock()
+
+
+def _shared_kernels() -> list:
+    """What :func:`compile_shared_kernels` compiles: the kernels every summary and every
+    scenario with several sign changes use (the sub-bin kernels ``histogram``, ``count_in``
+    and ``collect`` run only when one bin holds over 2**21 values, and are left out)."""
+    from .kernels import reduce as kr
+    from .kernels.binomial import binom_ppf
+    from .kernels.metrics import irr_rows
+    return [irr_rows, binom_ppf, kr.moments_hist, kr.gather_bins, kr.sum_before]
+
+
+def cached() -> bool:
+    """True when every shared kernel has an entry in numba's cache (or when that cannot be told)."""
+    try:
+        return all(os.path.exists(k._cache._cache_file._index_path) for k in _shared_kernels())
+    except AttributeError:          # numba's cache internals changed: assume cached, start nothing
+        return True
+
+
+def start_if_cold() -> subprocess.Popen | None:
+    """Start the helper process unless the shared kernels are cached already; return it or None."""
+    global _helper
+    if _helper is not None or os.environ.get("ROISIM_NO_PRECOMPILE") or cached():
+        return None
+    try:
+        _helper = subprocess.Popen([sys.executable, "-c", HELPER_CODE],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+    except OSError:
+        _helper = None
+    else:
+        atexit.register(_stop)      # an early exit (an error) does not leave the helper behind
+    return _helper
+
+
+def _stop() -> None:
+    if _helper is not None and _helper.poll() is None:
+        _helper.kill()
+        _helper.wait()
+
+
+def wait() -> None:
+    """Wait for a running helper (no-op when none was started); compile here after WAIT_LIMIT.
+
+    Safe from several threads: the first waits, the others wait for it."""
+    global _helper
+    if _helper is None:
+        return
+    with _lock:
+        if _helper is None:
+            return
+        try:
+            _helper.wait(timeout=WAIT_LIMIT)
+        except subprocess.TimeoutExpired:
+            _helper.kill()
+            _helper.wait()
+        except BaseException:       # Ctrl-C while waiting: do not leave the helper behind
+            _helper.kill()
+            _helper.wait()
+            raise
+        finally:
+            _helper = None
+
+
+def compile_shared_kernels() -> None:
+    """Compile (or load) every shared kernel with the argument types the engine and the summary
+    use, by calling them on small inputs through the same code paths."""
+    import numpy as np
+
+    from .blocks import ArraySource
+    from .kernels.metrics import irr_rows
+    from .summary import summarize
+    rows = np.array([[-100.0, 230.0, -132.0], [-100.0, 60.0, 60.0]])
+    irr_rows(rows, 0, np.empty(2), np.empty(2, np.int64))
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(6 + 3, 2048))
+    values[1, ::7] = np.nan
+    values[2, ::5] = np.inf
+    summarize(ArraySource(values, 1), values.shape[1], 0)
