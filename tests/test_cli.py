@@ -347,3 +347,37 @@ def test_console_script(good):
     assert abs(data["metrics"]["npv"]["prob_positive"] - truth) < 5 * math.sqrt(truth * (1 - truth) / 2000) + 1e-9
     bad = subprocess.run([exe, "run", str(good) + ".missing"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("argv, code, err", [
+    (["--version"], 0, ""),
+    (["run"], 2, "Missing argument"),                    # click usage error
+    (["run", "missing.toml"], 2, "error: missing.toml"),
+])
+def test_entry_ends_with_the_command_exit_code(monkeypatch, capsys, argv, code, err):
+    # entry() ends the process with os._exit (skipping a slow interpreter shutdown): the exit code
+    # and everything printed must still come through
+    import roisim.cli as cli
+    seen = []
+    monkeypatch.setattr(cli, "_exit_now", seen.append)
+    monkeypatch.setattr(sys, "argv", ["roisim", *argv])
+    cli.entry()
+    assert seen == [code]
+    assert err in capsys.readouterr().err
+
+
+def test_entry_ctrl_c_and_message_exits(monkeypatch, capsys):
+    import roisim.cli as cli
+    seen = []
+    monkeypatch.setattr(cli, "_exit_now", seen.append)
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    def message():
+        raise SystemExit("stopped: reason")
+
+    for fn, code, text in ((interrupted, 130, "interrupted: nothing was written"), (message, 1, "stopped: reason")):
+        monkeypatch.setattr(cli, "main", fn)
+        cli.entry()
+        assert seen[-1] == code and text in capsys.readouterr().err
