@@ -114,3 +114,24 @@ def test_slow_helper_is_killed_after_the_wait_limit(monkeypatch):
     helper = precompile.start_if_cold()
     precompile.wait()
     assert helper.returncode is not None and helper.returncode != 0
+
+
+def test_warm_process_skips_blas_probe_and_registry_refresh_with_the_same_result(tmp_path):
+    # roisim.kernels.startup: a process that only loads cached kernels imports neither scipy.linalg
+    # (numba's BLAS probe) nor numba's lowering registries (the refresh before a cache load) --
+    # and gets exactly the numbers of the process that compiled them
+    sc = tmp_path / "s.toml"
+    sc.write_text(SCENARIO)
+    code = f"""
+        import json, sys
+        import roisim
+        r = roisim.simulate(roisim.load_scenario({str(sc)!r}), runs=2000, seed=3)
+        print(json.dumps(r.summary, sort_keys=True, default=str))
+        print("numba.np.npyimpl" in sys.modules, "scipy.linalg" in sys.modules)
+    """
+    env = _env(tmp_path, ROISIM_NO_PRECOMPILE="1")
+    first = _python(code, env).splitlines()       # compiles (numba refreshes itself to compile)
+    second = _python(code, env).splitlines()      # loads everything from the caches
+    assert first[0] == second[0]
+    assert first[1].split()[0] == "True"
+    assert second[1].split() == ["False", "False"]
