@@ -629,3 +629,18 @@ def test_guide_table_discrete_sampler_extreme_upper_tail(family, params, frozen)
         if got != expected:
             bad.append((f"1-{(2 * j - 1)}*2**-53", got, int(expected)))
     assert not bad, bad[:5]
+
+
+@pytest.mark.parametrize("join_at", [1, 2])
+def test_joining_collected_pieces_keeps_the_exact_summary(scen, sim, monkeypatch, join_at):
+    # blocks.JOIN_AT joins a collect's per-block pieces (at 10^9 runs their object overhead was most
+    # of the memory); with 3 blocks here, joining after every piece or every other one must change
+    # nothing, with and without the sub-histogram pass
+    base = roisim.simulate(scen("mixed"), runs=150_003, seed=SEED, summary_only=True)
+    monkeypatch.setattr(roisim.blocks, "JOIN_AT", join_at)
+    joined = roisim.simulate(scen("mixed"), runs=150_003, seed=SEED, summary_only=True, threads=2)
+    assert joined.summary == base.summary
+    monkeypatch.setattr(roisim.summary, "CAP", 2)
+    refined = roisim.simulate(scen("mixed"), runs=150_003, seed=SEED, summary_only=True)
+    assert refined.summary == base.summary
+    check_against_numpy(joined.summary, sim("mixed", 150_003, False).dataset)

@@ -76,7 +76,7 @@ class Partial:
             buf = kr.gather_bins(values[var], lo, w, nb, slots, counts, pos)
             for j, c, p0 in zip(idx, counts, pos):
                 if c:
-                    self.collects[j].append(buf[p0:p0 + c])
+                    _append(self.collects[j], buf[p0:p0 + c])
         for j, (var, f) in enumerate(spec.collects):
             if f[6] == 0.0:
                 continue            # done above
@@ -85,7 +85,7 @@ class Partial:
             if k:
                 buf = np.empty(k)
                 kr.collect(x, f, buf)
-                self.collects[j].append(buf)
+                _append(self.collects[j], buf)
         if spec.sums:
             s = np.empty((len(spec.sums), 2))
             for j, (var, f) in enumerate(spec.sums):
@@ -100,10 +100,24 @@ class Partial:
             np.minimum(a[1], b[1], out=a[1])
             np.maximum(a[2], b[2], out=a[2])
         for a, b in zip(self.collects, other.collects):
-            a.extend(b)
+            for arr in b:
+                _append(a, arr)
         if other.flags is not None:
             self.flags = other.flags.copy() if self.flags is None else self.flags + other.flags
         return self
+
+
+#: pieces a collect keeps before joining them into one array
+JOIN_AT = 64
+
+
+def _append(pieces: list, arr: np.ndarray) -> None:
+    """Add the values ``arr`` to a collect.  Every JOIN_AT pieces are joined into one array, so a
+    run of 10^9 runs (15,259 blocks, a small piece per block and bin) keeps a few arrays per bin
+    instead of millions of small ones (their per-object overhead was most of the memory)."""
+    pieces.append(arr)
+    if len(pieces) >= JOIN_AT:
+        pieces[:] = [np.concatenate(pieces)]
 
 
 def _top_groups(spec: PassSpec) -> list:
