@@ -17,37 +17,12 @@ import roisim  # noqa: E402
 import roisim.distributed  # noqa: E402
 from roisim.blocks import n_blocks  # noqa: E402
 from roisim.cli import main  # noqa: E402
+from shared_scenarios import MIXED  # noqa: E402
 
-SCENARIO = """
-[scenario]
-name = "dask: mixed"
-currency = "EUR"
-horizon_years = 4
-discount_rate = { dist = "uniform", min = 0.03, max = 0.12 }
-
+SCENARIO = MIXED + """
 [simulation]
 runs = 1000
 seed = 99
-
-[inputs]
-build = { dist = "pert", min = 80, mode = 100, max = 160 }
-saving = { dist = "normal", mean = 40, sd = 18 }
-noise = { dist = "normal", mean = 0, sd = 12, per = "year" }
-incidents = { dist = "poisson", mean = 1.5, per = "year" }
-
-[[benefits]]
-name = "Saving"
-amount = "saving + noise"
-
-[[costs]]
-name = "Build"
-amount = "build"
-years = "0"
-
-[[costs]]
-name = "Incidents"
-amount = "incidents * 4"
-years = "1.."
 """
 RUNS, SEED = 200_000, 31337
 

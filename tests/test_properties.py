@@ -410,12 +410,13 @@ def test_simulation_metrics_equal_finance_functions(rate_key, timing, seed):
 
 @FIN
 @given(flows_st, st.floats(-0.5, 1.0), st.sampled_from(TIMINGS))
-def test_fused_paybacks_equal_payback_row_exactly(flows, rate, timing):
-    # the generated kernels use paybacks(); roisim.finance uses payback_row(): same numbers, bit for bit
-    from roisim.kernels.metrics import discount_factors, payback_row, paybacks
+def test_fused_paybacks_match_the_payback_rule(flows, rate, timing):
+    # paybacks() (the generated kernels and roisim.finance) against the rule written out: the
+    # payback of the flows, and the payback of the discounted flows cf_t·d_t
+    from roisim.kernels.metrics import discount_factors, paybacks
     cf = np.asarray(flows, float)
     d = np.empty(cf.size)
     discount_factors(rate, 1 if timing == "mid-year" else 0, d)
     pb, pbd = paybacks(cf, d)
-    assert same(pb, payback_row(cf, d, False), rel=0.0, abs_=0.0)
-    assert same(pbd, payback_row(cf, d, True), rel=0.0, abs_=0.0)
+    assert same(pb, payback_ref(cf), rel=1e-12, abs_=1e-12)
+    assert same(pbd, payback_ref(cf * d), rel=1e-9, abs_=1e-9)

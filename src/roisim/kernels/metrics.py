@@ -350,30 +350,9 @@ def _irr_several(cf, mid):
 
 
 @njit(cache=True, nogil=True)
-def payback_row(cf, d, discounted):
-    """Payback of one row; with discounted != 0 the flows are cf_t·d_t."""
-    c = 0.0
-    k = -1
-    ck = 0.0
-    n = cf.shape[0]
-    for t in range(n):
-        v = cf[t] * d[t] if discounted else cf[t]
-        c += v
-        if c < 0.0:
-            k = t
-            ck = c
-    if k < 0:
-        return 0.0
-    if k == n - 1:
-        return np.inf
-    nxt = cf[k + 1] * d[k + 1] if discounted else cf[k + 1]
-    return k + (-ck) / nxt
-
-
-@njit(cache=True, nogil=True)
 def paybacks(cf, d):
-    """(payback, discounted payback) of one row in one pass: exactly
-    ``(payback_row(cf, d, False), payback_row(cf, d, True))``."""
+    """(payback, discounted payback) of one row in one pass; the discounted one uses the flows
+    cf_t·d_t with the discount factors d."""
     c = 0.0
     cd = 0.0
     k = -1
@@ -440,4 +419,5 @@ def payback_rows(rows, rate, mid, discounted, out):
     d = np.empty(rows.shape[1])
     discount_factors(rate, mid, d)
     for i in range(rows.shape[0]):
-        out[i] = payback_row(rows[i], d, discounted)
+        pb, pbd = paybacks(rows[i], d)
+        out[i] = pbd if discounted else pb
