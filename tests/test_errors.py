@@ -1004,3 +1004,17 @@ def test_random_expression_text_only_raises_scenario_error(expr):
     path = _TMP / "expr_text.toml"
     path.write_text(to_toml(doc), encoding="utf-8")
     _load_and_maybe_run(path)
+
+
+@pytest.mark.parametrize("expr,called", [
+    ("__import__('os')", "__import__"),
+    ("npv(hours)", "npv"),
+    ("round(hours)", "round"),
+    ("os.system(1)", "os.system"),
+    ("hours.__class__()", "hours.__class__"),
+])
+def test_unknown_function_is_named_with_the_allowed_list(load_path, expr, called):
+    """The message names the function that was called and lists every one that may be."""
+    from roisim.expressions import FUNCTIONS
+    err = load_path(with_input(f"x = {json.dumps(expr)}"), "inputs.x", f"'{called}'")
+    assert "only " + ", ".join(FUNCTIONS) + " can be called" in str(err)

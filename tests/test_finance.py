@@ -351,3 +351,34 @@ def test_2d_against_oracles():
     pb = np.asarray(finance.payback(ROWS))
     _assert_same(pb, [2.0, 1 + 40 / 60, 2.5, math.inf, 0.0, _discounted_payback_ref(0.0, ROWS[5], "end-of-year"),
                       0 + 1 / 12, 2 + 300 / 500])
+
+
+# --------------------------------------------------------------------------- rates at or below -100%
+@pytest.mark.parametrize("rate", [-1.0, -1.5, -100.0, float("nan")])
+@pytest.mark.parametrize("timing", TIMINGS)
+def test_rate_at_or_below_minus_one_is_a_value_error(rate, timing):
+    """(1+r)^-t is undefined at r = -1: a clear ValueError, never ZeroDivisionError or a number."""
+    for call in (lambda: finance.npv(rate, [-100, 60, 60], timing=timing),
+                 lambda: finance.discounted_payback(rate, [-100, 60, 60], timing=timing)):
+        with pytest.raises(ValueError, match=r"rate must be greater than -1 \(-100%\)"):
+            call()
+
+
+def test_rate_just_above_minus_one_is_allowed():
+    r = -0.999
+    assert f(finance.npv(r, arr([-1, 1]))) == pytest.approx(-1 + 1 / (1 + r), rel=1e-12)
+
+
+# --------------------------------------------------------------------------- Wilson interval ends
+@pytest.mark.parametrize("n", [1, 7, 100, 200_000, 10**9])
+def test_wilson_interval_is_exact_at_zero_and_n_successes(n):
+    """Closed forms: k = 0 gives [0, z²/(n+z²)] and k = n gives [n/(n+z²), 1], with the ends
+    0 and 1 exactly (not a rounding residue such as 2.2e-19)."""
+    from scipy import stats as sps
+
+    from roisim.stats import wilson
+    z = sps.norm.ppf(0.975)
+    lo, hi = wilson(0, n)
+    assert lo == 0.0 and hi == pytest.approx(z * z / (n + z * z), rel=1e-12)
+    lo, hi = wilson(n, n)
+    assert hi == 1.0 and lo == pytest.approx(n / (n + z * z), rel=1e-12)

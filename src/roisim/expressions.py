@@ -101,12 +101,14 @@ def _convert(node, path: str, known: set[str], depth: int) -> tuple:
         return ("cmp", op, _convert(node.left, path, known, d),
                 _convert(node.comparators[0], path, known, d))
     if isinstance(node, ast.Call):
+        only = "only " + ", ".join(FUNCTIONS) + " can be called"
         if not isinstance(node.func, ast.Name):
-            raise ScenarioError("only the functions " + ", ".join(FUNCTIONS) + " can be called", path)
+            called = ast.unparse(node.func)
+            called = called if len(called) <= 40 else called[:37] + "..."
+            raise ScenarioError(f"cannot call '{called}'; {only}", path)
         name = node.func.id
         if name not in FUNCTIONS:
-            raise ScenarioError(f"unknown function '{name}'{suggest(name, FUNCTIONS)}; "
-                                "allowed: " + ", ".join(FUNCTIONS), path)
+            raise ScenarioError(f"unknown function '{name}'{suggest(name, FUNCTIONS)}; {only}", path)
         if node.keywords:
             raise ScenarioError(f"{name}() takes no keyword arguments", path)
         lo, hi = FUNCTIONS[name]

@@ -24,6 +24,15 @@ def _mid(timing: str) -> int:
     return _TIMINGS[timing]
 
 
+def _rate(rate) -> float:
+    """The discount rate as a float; a rate at or below −100% (or NaN) is a ValueError."""
+    r = float(rate)
+    if not r > -1.0:
+        raise ValueError(f"rate must be greater than -1 (-100%), got {rate!r}: "
+                         "the discount factor (1+r)^-t is undefined there")
+    return r
+
+
 def _ret(out, one):
     return float(out[0]) if one else out
 
@@ -34,23 +43,29 @@ def npv(rate: float, flows, timing: str = "end-of-year"):
     NPV = Σ_{t=0..H} CF_t / (1+r)^t  (end-of-year: year 0 is not discounted), or
     NPV = CF_0 + Σ_{t≥1} CF_t / (1+r)^(t−0.5)  (mid-year).
     Excel's ``NPV(r, CF1:CFH)`` discounts its first value, so it equals ``npv(r, flows) − CF_0``.
+    A rate ≤ −1 (−100%) raises ``ValueError`` (numpy-financial returns inf or NaN there).
 
     >>> round(npv(0.1, [-100, 60, 60]), 4)
     4.1322
     """
     rows, one = _rows(flows)
     out = np.empty(rows.shape[0])
-    _npv_rows(rows, float(rate), _mid(timing), out)
+    _npv_rows(rows, _rate(rate), _mid(timing), out)
     return _ret(out, one)
 
 
 def irr(flows, timing: str = "end-of-year", return_roots: bool = False):
     """Internal rate of return: the r in (−0.99, 10] with NPV(r) = 0 (NaN when there is none).
 
-    With one sign change the root is unique (Descartes' rule) and found by safeguarded Newton;
-    with several, every real root of the NPV polynomial in x = 1/(1+r) is found from its companion
-    matrix, polished by Newton, and the smallest in range is returned. ``return_roots=True`` also
-    returns how many distinct roots lie in (−0.99, 10].
+    With one sign change the root is unique (Descartes' rule). It is found by Halley's iteration
+    on p(x) = Σ CF_t x^t, x = 1/(1+r) (Newton in r for mid-year timing), kept inside a bracket
+    where the NPV changes sign and replaced by bisection whenever a step leaves the bracket or
+    fails to halve |NPV|; a rate is accepted only when |NPV| ≤ 8(H+2)·ε·Σ|CF_t·x^t| (a few
+    rounding errors) or the bracket has closed. With several sign changes, every complex root of
+    the NPV polynomial is found by the Aberth–Ehrlich iteration, the real positive ones are
+    polished by safeguarded Newton steps and kept when |NPV| ≤ 1e−9·Σ|CF_t·x^t|, and the
+    smallest in range is returned. ``return_roots=True`` also returns how many distinct roots
+    lie in (−0.99, 10]. See docs/methodology.md, section 3, for the accuracy this gives.
 
     >>> round(irr([-100, 60, 60]), 6)
     0.130662
@@ -88,5 +103,5 @@ def discounted_payback(rate: float, flows, timing: str = "end-of-year"):
     """
     rows, one = _rows(flows)
     out = np.empty(rows.shape[0])
-    _payback_rows(rows, float(rate), _mid(timing), True, out)
+    _payback_rows(rows, _rate(rate), _mid(timing), True, out)
     return _ret(out, one)

@@ -33,7 +33,11 @@ def wilson(k: int, n: int, z: float = Z) -> list[float]:
     den = 1.0 + z * z / n
     centre = (p + z * z / (2 * n)) / den
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return [max(0.0, centre - half), min(1.0, centre + half)]
+    # at k = 0 the lower end is 0 and at k = n the upper end is 1 exactly (the formula's
+    # centre − half cancels to a rounding residue there)
+    lo = 0.0 if k <= 0 else max(0.0, centre - half)
+    hi = 1.0 if k >= n else min(1.0, centre + half)
+    return [lo, hi]
 
 
 def binom_ppf(alpha: float, n: int, p: float) -> int:

@@ -30,32 +30,50 @@ def npv_value(cf, r, mid):
     return cf[0] + acc
 
 
+EPS = 2.220446049250313e-16     # machine epsilon of float64
+# A rate is accepted as the IRR when |NPV| <= ROOT_TOL_ULPS·(H+2)·ε·Σ|CF_t·d_t|: a few times the
+# rounding error of evaluating the NPV there, so the rate is a root of the flows to working precision.
+ROOT_TOL_ULPS = 8.0
+MAX_SAFE_STEPS = 200            # Halley/Newton steps before the solver bisects to the end
+
+
 @njit(cache=True, nogil=True, inline="always")
-def _npv_and_slope(cf, r, mid):
+def root_tolerance(n):
+    """Relative NPV tolerance for a row of n flows (see ROOT_TOL_ULPS)."""
+    return ROOT_TOL_ULPS * (n + 1.0) * EPS
+
+
+@njit(cache=True, nogil=True, inline="always")
+def npv_slope_scale(cf, r, mid):
+    """(NPV at r, dNPV/dr, Σ|CF_t|·d_t): the value, its slope and the scale it is measured against."""
     x = 1.0 / (1.0 + r)
     p = 0.0        # Horner for Σ_{t≥1} cf_t x^t (constant term 0)
     dp = 0.0       # and its derivative in x
+    s = 0.0        # Σ_{t≥1} |cf_t| x^t
     for t in range(cf.shape[0] - 1, -1, -1):
         dp = dp * x + p
-        p = p * x + (cf[t] if t > 0 else 0.0)
-    # after the loop: p = Σ cf_t x^t, dp = Σ t cf_t x^(t-1)
+        c = cf[t] if t > 0 else 0.0
+        p = p * x + c
+        s = s * x + abs(c)
     dxdr = -x * x
     if mid:
-        s = math.sqrt(1.0 + r)
-        f = cf[0] + p * s
-        df = dp * dxdr * s + p * 0.5 / s
-        return f, df
-    return cf[0] + p, dp * dxdr
+        q = math.sqrt(1.0 + r)
+        return cf[0] + p * q, dp * dxdr * q + p * 0.5 / q, abs(cf[0]) + s * q
+    return cf[0] + p, dp * dxdr, abs(cf[0]) + s
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _scan(cf, a, b):
-    """One pass over the flows: (number of sign changes, first guess for x = 1/(1+IRR) with the
-    IRR in (a, b), sign of the last non-zero flow).
+    """One pass over the flows.
 
-    The guess is one Halley step from r = 0 (x = 1/(1+r) = 1) on p(x) = Σ CF_t x^t, which needs
-    only the sums Σ CF_t, Σ t·CF_t and Σ t(t-1)·CF_t.  Should it fall outside the range, the
-    money-weighted rate of :func:`_weighted_guess` is used instead.
+    Returns (number of sign changes, first guess for x = 1/(1+IRR) with the IRR in (a, b),
+    p(1/(1+a)), p(1/(1+b))), where p(x) = Σ CF_t x^t is the end-of-year NPV in x.
+
+    The guess is one Halley step from r = 0 (x = 1) on p, which needs only the sums Σ CF_t,
+    Σ t·CF_t and Σ t(t-1)·CF_t.  Should it fall outside the range, the money-weighted rate of
+    :func:`_weighted_guess` is used instead.  The two end values are summed forward with powers
+    of x; only their signs are used.  Where the power at x = 1/(1+a) overflows, the sign there
+    is that of the last non-zero flow, which dominates for large x.
     """
     s0 = 0.0
     s1 = 0.0
@@ -63,23 +81,35 @@ def _scan(cf, a, b):
     ft = 0.0
     nsc = 0
     last = 0          # sign of the last non-zero flow: -1, 0 (none yet) or +1
+    xa = 1.0 / (1.0 + a)
+    xb = 1.0 / (1.0 + b)
+    wa = 1.0
+    wb = 1.0
+    pa = 0.0
+    pb = 0.0
     for t in range(cf.shape[0]):
         v = cf[t]
         s0 += v
         s1 += ft * v
         s2 += ft * (ft - 1.0) * v
+        pa += v * wa
+        pb += v * wb
+        wa *= xa
+        wb *= xb
         ft += 1.0
         sg = (v > 0.0) - (v < 0.0)
         if sg != 0:
             nsc += (last != 0) & (sg != last)
             last = sg
+    if not math.isfinite(pa):
+        pa = float(last)
     den = 2.0 * s1 * s1 - s0 * s2
     if den != 0.0:
         x = 1.0 - 2.0 * s0 * s1 / den
         # r = 1/x - 1 in (a, b)  <=>  x in (1/(1+b), 1/(1+a)); no division on this path
-        if 1.0 / (1.0 + b) < x < 1.0 / (1.0 + a):
-            return nsc, x, last
-    return nsc, 1.0 / (1.0 + _weighted_guess(cf, a, b)), last
+        if xb < x < xa:
+            return nsc, x, pa, pb
+    return nsc, 1.0 / (1.0 + _weighted_guess(cf, a, b)), pa, pb
 
 
 @njit(cache=True, nogil=True)
@@ -111,27 +141,35 @@ def _weighted_guess(cf, a, b):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _poly_d2(cf, x):
-    """p(x) = Σ_t cf_t x^t and its first two derivatives (Horner)."""
+def _poly_d2_scale(cf, x):
+    """p(x) = Σ_t cf_t x^t, its first two derivatives and Σ_t |cf_t| x^t (Horner)."""
     p = 0.0
     dp = 0.0
     ddp = 0.0
+    s = 0.0
     for t in range(cf.shape[0] - 1, -1, -1):
         ddp = ddp * x + 2.0 * dp
         dp = dp * x + p
         p = p * x + cf[t]
-    return p, dp, ddp
+        s = s * x + abs(cf[t])
+    return p, dp, ddp, s
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _solve(cf, a, b, fa, fb, mid, xguess):
-    """Safeguarded Halley (end-of-year) or Newton (mid-year) between rates a and b, where NPV has
-    opposite signs fa and fb, from the first guess x = 1/(1+r) = xguess.
+    """The IRR between rates a and b, where NPV has the opposite signs fa and fb, from the first
+    guess x = 1/(1+r) = xguess; end-of-year by safeguarded Halley, mid-year by safeguarded Newton.
 
-    End-of-year NPV is the polynomial p(x) = Σ CF_t x^t in x = 1/(1+r), so Halley's iteration
-    runs on p in x (no division per step) inside the sign-change bracket, bisecting whenever a
-    step would leave it.  It converges cubically: after a step below 1e-5·x the error is of order (1e-5)³, so that
-    step ends the search (tests check agreement with numpy-financial to 1e-12).
+    End-of-year NPV is the polynomial p(x) = Σ CF_t x^t in x = 1/(1+r).  The iteration keeps a
+    bracket [x₊, x₋] with p(x₊) > 0 > p(x₋) at every step and
+    * accepts x only when |p(x)| <= tol·Σ|CF_t|x^t (tol from :func:`root_tolerance`: a few
+      rounding errors of p), or when the bracket has closed to adjacent floats;
+    * otherwise takes the Halley step x ← x − 2pp′/(2p′² − pp″) when it lands strictly inside
+      the bracket and the previous Halley step at least halved |p|, and bisects the bracket
+      when it does not;
+    * after MAX_SAFE_STEPS steps, bisects until one of the two acceptance rules holds.
+    A flat point (p′ ≈ 0, p ≠ 0), where the Halley step is tiny without being near a root, is
+    therefore never accepted.
     """
     if mid:
         return _solve_mid(cf, a, b, fa, fb, 1.0 / xguess - 1.0)
@@ -140,54 +178,83 @@ def _solve(cf, a, b, fa, fb, mid, xguess):
         xpos, xneg = 1.0 / (1.0 + a), 1.0 / (1.0 + b)
     else:
         xpos, xneg = 1.0 / (1.0 + b), 1.0 / (1.0 + a)
+    tol = root_tolerance(cf.shape[0])
     x = xguess
-    for _ in range(200):
-        p, dp, ddp = _poly_d2(cf, x)
-        if p == 0.0:
+    pprev = np.inf                # |p| before the last Halley step
+    for _ in range(MAX_SAFE_STEPS):
+        p, dp, ddp, s = _poly_d2_scale(cf, x)
+        ap = abs(p)
+        if ap <= tol * s:
             return 1.0 / x - 1.0
         if p > 0.0:
             xpos = x
         else:
             xneg = x
+        xm = 0.5 * (xpos + xneg)
+        if xm == xpos or xm == xneg:            # closed: no float lies between the ends
+            return 1.0 / xm - 1.0
         den = 2.0 * dp * dp - p * ddp
-        tol = 1e-5
-        if den != 0.0:
+        if ap <= 0.5 * pprev and den != 0.0:
             xn = x - 2.0 * p * dp / den
+            if (xn - xpos) * (xn - xneg) < 0.0:
+                pprev = ap
+                x = xn
+                continue
+        # bisection; the step after it may be a Halley step again
+        pprev = np.inf
+        x = xm
+    return _bisect_x(cf, xpos, xneg, tol)
+
+
+@njit(cache=True, nogil=True)
+def _bisect_x(cf, xpos, xneg, tol):
+    """Bisection on p(x) with p(xpos) > 0 > p(xneg) until |p| <= tol·Σ|CF_t|x^t or the bracket
+    has closed (at most about 1100 halvings of a float64 interval)."""
+    while True:
+        x = 0.5 * (xpos + xneg)
+        if x == xpos or x == xneg:
+            return 1.0 / x - 1.0
+        p, _, _, s = _poly_d2_scale(cf, x)
+        if abs(p) <= tol * s:
+            return 1.0 / x - 1.0
+        if p > 0.0:
+            xpos = x
         else:
-            xn = 0.5 * (xpos + xneg)
-            tol = 0.0
-        if not ((xn - xpos) * (xn - xneg) < 0.0):
-            xn = 0.5 * (xpos + xneg)
-            tol = 0.0
-        if abs(xn - x) <= tol * x or abs(xpos - xneg) <= 1e-15 * x:
-            return 1.0 / xn - 1.0
-        x = xn
-    return 1.0 / x - 1.0
+            xneg = x
 
 
 @njit(cache=True, nogil=True)
 def _solve_mid(cf, a, b, fa, fb, guess):
-    """Safeguarded Newton in r for mid-year NPV (not a polynomial in 1/(1+r))."""
+    """Safeguarded Newton in r for mid-year NPV (not a polynomial in 1/(1+r)), with the same
+    bracket, acceptance and fallback rules as :func:`_solve`."""
     if fa > 0.0:       # orient so f(lo) < 0 < f(hi)
         lo, hi = b, a
     else:
         lo, hi = a, b
+    tol = root_tolerance(cf.shape[0] + 1)        # one more rounding: the √(1+r) factor
     r = guess
-    for _ in range(200):
-        f, df = _npv_and_slope(cf, r, True)
-        if f == 0.0:
+    fprev = np.inf
+    for it in range(MAX_SAFE_STEPS + 1100):
+        f, df, s = npv_slope_scale(cf, r, True)
+        af = abs(f)
+        if af <= tol * s:
             return r
         if f < 0.0:
             lo = r
         else:
             hi = r
-        rn = r - f / df if df != 0.0 else 0.5 * (lo + hi)
-        if not ((rn - lo) * (rn - hi) < 0.0):
-            rn = 0.5 * (lo + hi)
-        if abs(rn - r) <= 1e-12 * (1.0 + abs(r)):
-            return rn
-        r = rn
-    return r
+        rm = 0.5 * (lo + hi)
+        if rm == lo or rm == hi:
+            return rm
+        if it < MAX_SAFE_STEPS and af <= 0.5 * fprev and df != 0.0:
+            rn = r - f / df
+            if (rn - lo) * (rn - hi) < 0.0:
+                fprev = af
+                r = rn
+                continue
+        fprev = np.inf
+        r = rm
+    return 0.5 * (lo + hi)
 
 
 MULTI = np.inf    # what irr_one returns for flows that change sign more than once
@@ -200,14 +267,15 @@ def irr_one(cf, mid):
     This is the function the generated kernels call; rows marked ``MULTI`` are finished
     afterwards by :func:`irr_rows` (the several-roots solver), so the kernel stays small.
     """
-    nsc, xguess, _ = _scan(cf, IRR_LO, IRR_HI)
+    nsc, xguess, flo, fhi = _scan(cf, IRR_LO, IRR_HI)
     if nsc == 0:
         return np.nan
     if nsc > 1:
         return MULTI
     # Descartes: exactly one root in (-1, inf); it is ours if NPV changes sign on the range
-    flo = npv_value(cf, IRR_LO, mid)
-    fhi = npv_value(cf, IRR_HI, mid)
+    if mid:
+        flo = npv_value(cf, IRR_LO, mid)
+        fhi = npv_value(cf, IRR_HI, mid)
     if fhi == 0.0:
         return IRR_HI
     if flo == 0.0 or (flo > 0.0) == (fhi > 0.0):
@@ -279,18 +347,39 @@ def poly_roots(coef):
     return z
 
 
+POLISH_ACCEPT = 1e-9     # a polished root is kept when |NPV| <= POLISH_ACCEPT·Σ|CF_t·d_t| there
+
+
 @njit(cache=True, nogil=True)
 def _polish(cf, r, mid):
-    """A few Newton steps on NPV(r) from an eigenvalue estimate."""
-    for _ in range(8):
-        f, df = _npv_and_slope(cf, r, mid)
-        if df == 0.0 or not math.isfinite(f):
+    """Safeguarded Newton steps on NPV(r) from a root estimate of :func:`poly_roots`.
+
+    A step is kept only if it stays above r = −1 and lowers |NPV| relative to its scale
+    Σ|CF_t·d_t|; otherwise it is halved, up to 30 times.  Polishing stops once |NPV| is within
+    :func:`root_tolerance` of the scale.  Returns (r, |NPV(r)| / scale) at the best point reached,
+    so the caller accepts a root on its NPV, never on the size of the last step.
+    """
+    tol = root_tolerance(cf.shape[0] + mid)
+    f, df, s = npv_slope_scale(cf, r, mid)
+    rel = abs(f) / s if s > 0.0 else np.inf
+    for _ in range(16):
+        if not (rel > tol) or df == 0.0:
             break
         step = f / df
-        r -= step
-        if abs(step) <= 1e-14 * (1.0 + abs(r)):
+        moved = False
+        for _ in range(30):
+            rn = r - step
+            if rn > -1.0:
+                fn, dfn, sn = npv_slope_scale(cf, rn, mid)
+                reln = abs(fn) / sn if sn > 0.0 else np.inf
+                if reln < rel:
+                    r, f, df, rel = rn, fn, dfn, reln
+                    moved = True
+                    break
+            step *= 0.5
+        if not moved:
             break
-    return r
+    return r, rel
 
 
 @njit(cache=True, nogil=True)
@@ -315,9 +404,6 @@ def _irr_several(cf, mid):
         for t in range(n):
             coef[deg - t] = cf[t]
     z = poly_roots(coef)
-    scale = 0.0
-    for t in range(n):
-        scale += abs(cf[t])
     found = np.empty(z.shape[0])
     k = 0
     for i in range(z.shape[0]):
@@ -325,13 +411,9 @@ def _irr_several(cf, mid):
         if abs(w.imag) > 1e-6 * max(1.0, abs(w.real)) or w.real <= 0.0:
             continue
         x = w.real * w.real if mid else w.real
-        r = _polish(cf, 1.0 / x - 1.0, mid)
-        if not (IRR_LO < r <= IRR_HI):
-            continue
-        d = 1.0 / (1.0 + r)
+        r, rel = _polish(cf, 1.0 / x - 1.0, mid)
         # accept only a true zero of NPV, measured against the size of the discounted flows
-        tol = 1e-9 * scale * max(1.0, d ** (n - 1))
-        if abs(npv_value(cf, r, mid)) > tol:
+        if not (IRR_LO < r <= IRR_HI) or not (rel <= POLISH_ACCEPT):
             continue
         dup = False
         for j in range(k):
