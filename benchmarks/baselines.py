@@ -17,6 +17,7 @@ a lognormal's p5/p95 or median/p95 to mu/sigma, a gamma's mean/sd to shape/scale
 The random streams differ from roisim's, so the results agree only statistically; run.py checks the
 NPV means against roisim's within 5 Monte Carlo standard errors.
 """
+
 from __future__ import annotations
 
 import math
@@ -27,9 +28,9 @@ import numpy as np
 from numba import njit
 
 Z95 = 1.6448536269514722
-H1 = 6                       # both scenarios: horizon 5, cash flows at years 0..5
-N_METRICS = 6                # npv, irr, payback, discounted payback, roi, bcr
-BLOCK = 65_536               # runs per Generator in the ceiling kernel
+H1 = 6  # both scenarios: horizon 5, cash flows at years 0..5
+N_METRICS = 6  # npv, irr, payback, discounted payback, roi, bcr
+BLOCK = 65_536  # runs per Generator in the ceiling kernel
 NUMPY_CHUNK = 1_000_000
 IRR_LO, IRR_HI = -0.99, 10.0
 
@@ -48,36 +49,45 @@ def pert_ab(lo, mode, hi, lam=4.0):
 
 # ------------------------------------------------------------------ model parameters (from the TOML)
 # fintech.toml
-FT_RATE = (0.065, 0.08, 0.11)                        # pert, discount rate drawn once per run
-FT_MFL = ln_p5_p95(450_000, 800_000)                 # missed_fraud_losses
-FT_FNR = (0.12, 0.20, 0.26)                          # fn_reduction, pert
-FT_VG = (0.06, 0.03, -0.05)                          # volume_growth: normal mean, sd, lower
-FT_RSS = (0.15, 0.25, 0.35)                          # review_share_saved, pert
-FT_AR = (45.0, 5.0, 30.0)                            # analyst_rate: normal mean, sd, lower
-FT_HPR = (80.0, 120.0, 200.0)                        # hours_per_retrain, triangular
-FT_INC = 3.5                                         # model_incidents, poisson per year
-FT_DET = (0.50, 0.80)                                # detection_share, uniform
-FT_IC = ((18_000 / 12_000) ** 2, 12_000 ** 2 / 18_000)   # incident_cost gamma (shape, scale) from mean, sd
-FT_FTE = (0.3, 0.5, 0.8)                             # platform_fte, pert
-FT_BUILD = (180_000, 240_000, 380_000)               # costs[0], pert, year 0
-FT_VALID = (15_000, 25_000, 50_000)                  # costs[1], triangular, year 1
-FT_LIC = ln_median_p95(60_000, 85_000)               # costs[2], lognormal, years 1..5, growth 4%
+FT_RATE = (0.065, 0.08, 0.11)  # pert, discount rate drawn once per run
+FT_MFL = ln_p5_p95(450_000, 800_000)  # missed_fraud_losses
+FT_FNR = (0.12, 0.20, 0.26)  # fn_reduction, pert
+FT_VG = (0.06, 0.03, -0.05)  # volume_growth: normal mean, sd, lower
+FT_RSS = (0.15, 0.25, 0.35)  # review_share_saved, pert
+FT_AR = (45.0, 5.0, 30.0)  # analyst_rate: normal mean, sd, lower
+FT_HPR = (80.0, 120.0, 200.0)  # hours_per_retrain, triangular
+FT_INC = 3.5  # model_incidents, poisson per year
+FT_DET = (0.50, 0.80)  # detection_share, uniform
+FT_IC = (
+    (18_000 / 12_000) ** 2,
+    12_000**2 / 18_000,
+)  # incident_cost gamma (shape, scale) from mean, sd
+FT_FTE = (0.3, 0.5, 0.8)  # platform_fte, pert
+FT_BUILD = (180_000, 240_000, 380_000)  # costs[0], pert, year 0
+FT_VALID = (15_000, 25_000, 50_000)  # costs[1], triangular, year 1
+FT_LIC = ln_median_p95(60_000, 85_000)  # costs[2], lognormal, years 1..5, growth 4%
 FT_LIC_GROWTH = 0.04
-ALERT_REVIEW_HOURS, MANUAL_RETRAINS, AUTO_RETRAINS, REVIEW_H_PER_AUTO, DS_RATE, ENGINEER_COST = \
-    3_200.0, 4.0, 12.0, 8.0, 73.0, 95_000.0
+ALERT_REVIEW_HOURS, MANUAL_RETRAINS, AUTO_RETRAINS, REVIEW_H_PER_AUTO, DS_RATE, ENGINEER_COST = (
+    3_200.0,
+    4.0,
+    12.0,
+    8.0,
+    73.0,
+    95_000.0,
+)
 
 # ten_inputs.toml
 TI_RATE = 0.09
-TI_BUILD = (200_000, 260_000, 420_000)               # pert
-TI_ADOPT = (0.30, 0.60, 0.90)                        # pert
-TI_HOURS = ln_p5_p95(1_500, 4_000)                   # lognormal
-TI_RATE_H = (70.0, 8.0)                              # hourly_rate, normal
-TI_CLOUD = ln_p5_p95(40_000, 120_000)                # range shorthand = lognormal 90% interval
-TI_INC = 3.0                                         # poisson per year
-TI_IC = (2.0, 9_000.0)                               # gamma shape, scale
-TI_RUN = ln_median_p95(50_000, 75_000)               # lognormal
-TI_BG = (0.05, 0.02)                                 # benefit_growth, normal
-TI_MIG = (20_000, 40_000, 90_000)                    # triangular
+TI_BUILD = (200_000, 260_000, 420_000)  # pert
+TI_ADOPT = (0.30, 0.60, 0.90)  # pert
+TI_HOURS = ln_p5_p95(1_500, 4_000)  # lognormal
+TI_RATE_H = (70.0, 8.0)  # hourly_rate, normal
+TI_CLOUD = ln_p5_p95(40_000, 120_000)  # range shorthand = lognormal 90% interval
+TI_INC = 3.0  # poisson per year
+TI_IC = (2.0, 9_000.0)  # gamma shape, scale
+TI_RUN = ln_median_p95(50_000, 75_000)  # lognormal
+TI_BG = (0.05, 0.02)  # benefit_growth, normal
+TI_MIG = (20_000, 40_000, 90_000)  # triangular
 TI_RUN_GROWTH = 0.03
 TI_INCIDENT_SHARE = 0.7
 
@@ -116,7 +126,7 @@ def irr_numpy(cf, iters=200, tol=1e-12):
     flo, fhi = npv(np.full(n, IRR_LO)), npv(np.full(n, IRR_HI))
     out = np.full(n, np.nan)
     idx = np.flatnonzero((flo > 0) != (fhi > 0))
-    a = np.where(flo[idx] < 0, IRR_LO, IRR_HI)        # NPV(a) < 0 < NPV(b)
+    a = np.where(flo[idx] < 0, IRR_LO, IRR_HI)  # NPV(a) < 0 < NPV(b)
     b = np.where(flo[idx] < 0, IRR_HI, IRR_LO)
     c = cf[idx]
     r = np.full(idx.size, 0.1)
@@ -126,10 +136,10 @@ def irr_numpy(cf, iters=200, tol=1e-12):
         x = 1.0 / (1.0 + r)
         f = np.zeros(idx.size)
         df = np.zeros(idx.size)
-        for t in range(h1 - 1, -1, -1):       # f = sum cf_t x^t, df = its derivative in x
+        for t in range(h1 - 1, -1, -1):  # f = sum cf_t x^t, df = its derivative in x
             df = df * x + f
             f = f * x + c[:, t]
-        df *= -x * x                          # d/dr = d/dx * dx/dr
+        df *= -x * x  # d/dr = d/dx * dx/dr
         neg = f < 0.0
         a = np.where(neg, r, a)
         b = np.where(neg, b, r)
@@ -178,7 +188,7 @@ def metrics_numpy(B, C, rate, out):
 
 def fintech_numpy_chunk(rng, n, out):
     t = np.arange(H1)
-    active = (t >= 1).astype(float)                     # every line but the build runs in years 1..5
+    active = (t >= 1).astype(float)  # every line but the build runs in years 1..5
     rate = _pert_np(rng, *FT_RATE, n)
     chargebacks = rng.lognormal(*FT_MFL, n) * _pert_np(rng, *FT_FNR, n)
     growth = _truncnorm_np(rng, *FT_VG, n)
@@ -236,7 +246,7 @@ def run_numpy(chunk_fn, n, seed, chunk=NUMPY_CHUNK):
     out = np.empty((N_METRICS, n))
     for a in range(0, n, chunk):
         m = min(chunk, n - a)
-        chunk_fn(rng, m, out[:, a:a + m])
+        chunk_fn(rng, m, out[:, a : a + m])
     return out
 
 
@@ -289,7 +299,7 @@ def _irr(cf):
     if (flo > 0.0) == (fhi > 0.0):
         return np.nan
     if flo < 0.0:
-        a, b = IRR_LO, IRR_HI           # f(a) < 0 < f(b)
+        a, b = IRR_LO, IRR_HI  # f(a) < 0 < f(b)
     else:
         a, b = IRR_HI, IRR_LO
     r = 0.1
@@ -364,8 +374,12 @@ def fintech_kernel(rng, n, off, out):
         rate = _pert(rng, 0.065, 0.08, 0.11)
         chargebacks = math.exp(mu_m + s_m * rng.standard_normal()) * _pert(rng, 0.12, 0.20, 0.26)
         growth = _truncnorm(rng, 0.06, 0.03, -0.05)
-        review = ALERT_REVIEW_HOURS * _pert(rng, 0.15, 0.25, 0.35) * _truncnorm(rng, 45.0, 5.0, 30.0)
-        ds = (MANUAL_RETRAINS * rng.triangular(80.0, 120.0, 200.0) - AUTO_RETRAINS * REVIEW_H_PER_AUTO) * DS_RATE
+        review = (
+            ALERT_REVIEW_HOURS * _pert(rng, 0.15, 0.25, 0.35) * _truncnorm(rng, 45.0, 5.0, 30.0)
+        )
+        ds = (
+            MANUAL_RETRAINS * rng.triangular(80.0, 120.0, 200.0) - AUTO_RETRAINS * REVIEW_H_PER_AUTO
+        ) * DS_RATE
         det = rng.uniform(0.50, 0.80)
         ic = rng.gamma(ic_k, ic_s)
         fte_cost = _pert(rng, 0.3, 0.5, 0.8) * ENGINEER_COST
@@ -381,7 +395,7 @@ def fintech_kernel(rng, n, off, out):
         gl = 1.0
         df = 1.0
         d[0] = 1.0
-        _poisson(rng, FT_POIS_E, FT_INC)            # the year-0 count is drawn (as roisim does) but unused
+        _poisson(rng, FT_POIS_E, FT_INC)  # the year-0 count is drawn (as roisim does) but unused
         cf[0] = -build
         for t in range(1, H1):
             df *= x
@@ -390,8 +404,12 @@ def fintech_kernel(rng, n, off, out):
             if t > 1:
                 g *= 1.0 + growth
                 gl *= 1.0 + FT_LIC_GROWTH
-            b = (chargebacks * (0.6 if t == 1 else 1.0) * g + review * (0.5 if t == 1 else 1.0)
-                 + ds + inc * det * ic)
+            b = (
+                chargebacks * (0.6 if t == 1 else 1.0) * g
+                + review * (0.5 if t == 1 else 1.0)
+                + ds
+                + inc * det * ic
+            )
             c = licence * gl + fte_cost + (valid if t == 1 else 0.0)
             sb += b
             sc += c
@@ -435,7 +453,7 @@ def ten_kernel(rng, n, off, out):
         pvc = build
         g = 1.0
         gr = 1.0
-        _poisson(rng, TI_POIS_E, TI_INC)             # the year-0 count is drawn (as roisim does) but unused
+        _poisson(rng, TI_POIS_E, TI_INC)  # the year-0 count is drawn (as roisim does) but unused
         cf[0] = -build
         for t in range(1, H1):
             inc = _poisson(rng, TI_POIS_E, TI_INC)

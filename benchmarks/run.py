@@ -17,6 +17,7 @@ Sections (see benchmarks/README.md):
 Memory and command-line figures are measured first, while this process is still small, in fresh
 subprocesses; the compile cache is warmed before anything is timed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,13 +43,13 @@ SEED = 20261201
 WARM_RUNS = 2 * 65_536
 
 TARGETS = {
-    "numpy": 5.0,          # roisim engine (2 threads) >= 5x plain numpy
-    "ceiling": 1.5,        # roisim engine (2 threads) within 1.5x of the hand-fused kernel
-    "irr": 10e6,           # irr_rows >= 10M rows/s per core
-    "warm": 1.5,           # CLI warm wall time <= 1.5 s
-    "cold": 15.0,          # CLI cold wall time <= 15 s
-    "stream_rss": 1e9,     # streaming 10^8 runs peak RSS < 1 GB
-    "scaling": 1.8,        # engine 1 -> 2 threads >= 1.8x
+    "numpy": 5.0,  # roisim engine (2 threads) >= 5x plain numpy
+    "ceiling": 1.5,  # roisim engine (2 threads) within 1.5x of the hand-fused kernel
+    "irr": 10e6,  # irr_rows >= 10M rows/s per core
+    "warm": 1.5,  # CLI warm wall time <= 1.5 s
+    "cold": 15.0,  # CLI cold wall time <= 15 s
+    "stream_rss": 1e9,  # streaming 10^8 runs peak RSS < 1 GB
+    "scaling": 1.8,  # engine 1 -> 2 threads >= 1.8x
 }
 
 
@@ -58,23 +59,35 @@ def child_main(kind: str, runs: int) -> None:
     import resource
 
     import roisim
-    from roisim.plan import build_plan
-    from roisim.simulation import result_bytes
+    from roisim.analysis.simulate import result_bytes
+    from roisim.engine.plan import build_plan
+
     scenario = roisim.load_scenario(str(FINTECH))
-    roisim.simulate(scenario, runs=1_000, seed=SEED)                 # kernels loaded from the cache
+    roisim.simulate(scenario, runs=1_000, seed=SEED)  # kernels loaded from the cache
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     t0 = time.perf_counter()
     if kind == "inmem":
-        result = roisim.simulate(scenario, runs=runs, seed=SEED)      # default mode
+        result = roisim.simulate(scenario, runs=runs, seed=SEED)  # default mode
         kept = result.dataset is not None
     else:
         result = roisim.simulate(scenario, runs=runs, seed=SEED, summary_only=True)
         kept = result.dataset is not None
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"kind": kind, "runs": runs, "wall": wall, "rss_before": before, "rss_peak_self": peak,
-                      "dataset_kept": kept, "result_bytes": result_bytes(build_plan(scenario, SEED), runs),
-                      "npv_mean": result.summary["metrics"]["npv"]["mean"]}))
+    print(
+        json.dumps(
+            {
+                "kind": kind,
+                "runs": runs,
+                "wall": wall,
+                "rss_before": before,
+                "rss_peak_self": peak,
+                "dataset_kept": kept,
+                "result_bytes": result_bytes(build_plan(scenario, SEED), runs),
+                "npv_mean": result.summary["metrics"]["npv"]["mean"],
+            }
+        )
+    )
 
 
 def run_child(kind: str, runs: int) -> dict:
@@ -83,8 +96,20 @@ def run_child(kind: str, runs: int) -> dict:
     env = dict(os.environ)
     env.pop("ROISIM_MEMORY_LIMIT", None)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--child", kind,
-                              "--child-runs", str(runs)], stdout=out, stderr=err, env=env, cwd=REPO)
+        p = subprocess.Popen(
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--child",
+                kind,
+                "--child-runs",
+                str(runs),
+            ],
+            stdout=out,
+            stderr=err,
+            env=env,
+            cwd=REPO,
+        )
         _, status, usage = os.wait4(p.pid, 0)
         p.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -140,6 +165,7 @@ def best_time(fn, repeats: int):
 
 def mean_sd(x):
     import numpy as np
+
     x = np.asarray(x)
     return float(x.mean()), float(x.std(ddof=1)), x.size
 
@@ -176,6 +202,7 @@ def machine_info() -> dict:
     import numpy as np
 
     import roisim
+
     cpu = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -196,33 +223,54 @@ def machine_info() -> dict:
     except AttributeError:
         usable = os.cpu_count()
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                                text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                               capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         commit += " (uncommitted changes)" if dirty else ""
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
     try:
         import numpy_financial
+
         npf = numpy_financial.__version__
     except ImportError:
         npf = "not installed"
-    return {"cpu": cpu, "cores": os.cpu_count(), "usable": usable, "ram": ram,
-            "python": platform.python_version(), "numpy": np.__version__, "numba": numba.__version__,
-            "roisim": roisim.__version__, "numpy_financial": npf, "platform": platform.platform(),
-            "commit": commit, "numba_threads": os.environ.get("NUMBA_NUM_THREADS", "(not set)"),
-            "load": os.getloadavg()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "usable": usable,
+        "ram": ram,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "roisim": roisim.__version__,
+        "numpy_financial": npf,
+        "platform": platform.platform(),
+        "commit": commit,
+        "numba_threads": os.environ.get("NUMBA_NUM_THREADS", "(not set)"),
+        "load": os.getloadavg(),
+    }
 
 
 # ============================================================================ sections
 def warm_up(names) -> None:
+    import baselines as bl
     import numpy as np
 
-    import baselines as bl
     import roisim
-    from roisim.engine import run_range
-    from roisim.plan import build_plan
+    from roisim.engine.plan import build_plan
+    from roisim.engine.run import run_range
+
     for name in names:
         sc = roisim.load_scenario(str(SCENARIOS[name]))
         status(f"warming up (compiling if the cache is cold): {name}")
@@ -232,18 +280,29 @@ def warm_up(names) -> None:
         bl.run_ceiling(bl.MODELS[name]["ceiling"], 1_000, SEED, 1)
         bl.run_numpy(bl.MODELS[name]["numpy"], 1_000, SEED)
     from roisim.kernels.metrics import irr_rows
+
     rows = np.array([[-100.0, 30, 30, 30, 30, 30]] * 10)
     irr_rows(rows, False, np.empty(10), np.empty(10, np.int64))
 
 
 def throughput(name: str, sizes, rep: Report, res: dict) -> None:
     import baselines as bl
+
     import roisim
-    from roisim.engine import run_range
-    from roisim.plan import build_plan
+    from roisim.engine.plan import build_plan
+    from roisim.engine.run import run_range
+
     sc = roisim.load_scenario(str(SCENARIOS[name]))
     plan = build_plan(sc, SEED)
-    out = {"engine": {}, "lean": {}, "simulate": {}, "numpy": {}, "ceiling": {}, "passes": {}, "check": {}}
+    out = {
+        "engine": {},
+        "lean": {},
+        "simulate": {},
+        "numpy": {},
+        "ceiling": {},
+        "passes": {},
+        "check": {},
+    }
     for n in sizes:
         reps = 3 if n <= 1_000_000 else 1
         npv_stats = {}
@@ -255,7 +314,9 @@ def throughput(name: str, sizes, rep: Report, res: dict) -> None:
                 npv_stats["roisim"] = mean_sd(arrays.values[0])
             del arrays
             status(f"{name}: roisim engine run_range(keep_inputs=False), {n:,} runs, {t} thread(s)")
-            dt, arrays = best_time(lambda: run_range(plan, 0, n, threads=t, keep_inputs=False), reps)
+            dt, arrays = best_time(
+                lambda: run_range(plan, 0, n, threads=t, keep_inputs=False), reps
+            )
             out["lean"][(n, t)] = n / dt
             del arrays
             status(f"{name}: roisim simulate(summary_only=True), {n:,} runs, {t} thread(s)")
@@ -263,12 +324,19 @@ def throughput(name: str, sizes, rep: Report, res: dict) -> None:
 
             def prog(p, done, total, passes=passes):
                 passes[0] = max(passes[0], p)
-            dt, _ = best_time(lambda: roisim.simulate(sc, runs=n, seed=SEED, threads=t, summary_only=True,
-                                                      progress=prog), reps)
+
+            dt, _ = best_time(
+                lambda: roisim.simulate(
+                    sc, runs=n, seed=SEED, threads=t, summary_only=True, progress=prog
+                ),
+                reps,
+            )
             out["simulate"][(n, t)] = n / dt
             out["passes"][n] = passes[0]
         status(f"{name}: plain numpy, {n:,} runs in chunks of {bl.NUMPY_CHUNK:,}")
-        dt, m = best_time(lambda: bl.run_numpy(bl.MODELS[name]["numpy"], n, SEED + 1), 1 if n > 1_000_000 else 2)
+        dt, m = best_time(
+            lambda: bl.run_numpy(bl.MODELS[name]["numpy"], n, SEED + 1), 1 if n > 1_000_000 else 2
+        )
         out["numpy"][n] = n / dt
         npv_stats["numpy"] = mean_sd(m[0])
         del m
@@ -285,19 +353,25 @@ def throughput(name: str, sizes, rep: Report, res: dict) -> None:
             z = abs(o_mean - r_mean) / se
             out["check"][(n, other)] = (o_mean, se, z)
             if z > 5:
-                rep.warn(f"{name}: {other} NPV mean {o_mean:,.0f} differs from roisim's {r_mean:,.0f} by "
-                         f"{z:.1f} Monte Carlo standard errors ({n:,} runs): the models are not the same")
+                rep.warn(
+                    f"{name}: {other} NPV mean {o_mean:,.0f} differs from roisim's {r_mean:,.0f} by "
+                    f"{z:.1f} Monte Carlo standard errors ({n:,} runs): the models are not the same"
+                )
         out["check"][(n, "roisim")] = (r_mean, r_sd / math.sqrt(r_n), 0.0)
     res[name] = out
 
-    rep.add(f"### {name} ({SCENARIOS[name].relative_to(REPO)}): {len(plan.nodes)} values computed per run, "
-            f"{len(sc.lines)} lines, horizon {sc.horizon_years}")
+    rep.add(
+        f"### {name} ({SCENARIOS[name].relative_to(REPO)}): {len(plan.nodes)} values computed per run, "
+        f"{len(sc.lines)} lines, horizon {sc.horizon_years}"
+    )
     rep.add()
     head = ["implementation", "threads"] + [f"{fmt_n(n)} runs" for n in sizes]
     rows = []
-    for label, key in (("roisim engine: `run_range` into memory, every input kept", "engine"),
-                       ("roisim engine: `run_range(keep_inputs=False)`: metrics + net cash flows", "lean"),
-                       ("roisim `simulate(summary_only=True)` (streaming)", "simulate")):
+    for label, key in (
+        ("roisim engine: `run_range` into memory, every input kept", "engine"),
+        ("roisim engine: `run_range(keep_inputs=False)`: metrics + net cash flows", "lean"),
+        ("roisim `simulate(summary_only=True)` (streaming)", "simulate"),
+    ):
         for t in (1, 2):
             rows.append([label, t] + [fmt_rate(out[key][(n, t)]) for n in sizes])
     rows.append(["plain numpy (chunks of 10^6)", 1] + [fmt_rate(out["numpy"][n]) for n in sizes])
@@ -306,35 +380,63 @@ def throughput(name: str, sizes, rep: Report, res: dict) -> None:
     rows = []
     for n in sizes:
         e2 = out["lean"][(n, 2)]
-        rows.append([fmt_n(n), f"{e2 / out['numpy'][n]:.1f}×", f"{e2 / out['ceiling'][n]:.2f}",
-                     f"{out['simulate'][(n, 2)] / out['numpy'][n]:.1f}×",
-                     f"{out['simulate'][(n, 2)] / out['ceiling'][n]:.2f}",
-                     f"{e2 / out['lean'][(n, 1)]:.2f}×", f"{out['simulate'][(n, 2)] / out['simulate'][(n, 1)]:.2f}×",
-                     out["passes"][n]])
-    rep.add("Ratios use the engine with `keep_inputs=False`, which keeps what the baselines keep (the metrics "
-            "and the net cash flows); keeping every sampled input as well costs the extra memory traffic shown "
-            "in the first row.")
+        rows.append(
+            [
+                fmt_n(n),
+                f"{e2 / out['numpy'][n]:.1f}×",
+                f"{e2 / out['ceiling'][n]:.2f}",
+                f"{out['simulate'][(n, 2)] / out['numpy'][n]:.1f}×",
+                f"{out['simulate'][(n, 2)] / out['ceiling'][n]:.2f}",
+                f"{e2 / out['lean'][(n, 1)]:.2f}×",
+                f"{out['simulate'][(n, 2)] / out['simulate'][(n, 1)]:.2f}×",
+                out["passes"][n],
+            ]
+        )
+    rep.add(
+        "Ratios use the engine with `keep_inputs=False`, which keeps what the baselines keep (the metrics "
+        "and the net cash flows); keeping every sampled input as well costs the extra memory traffic shown "
+        "in the first row."
+    )
     rep.add()
-    rep.table(["runs", "engine/numpy", "engine/ceiling", "simulate/numpy", "simulate/ceiling",
-               "engine 1→2 threads", "simulate 1→2 threads", "streaming passes"], rows)
+    rep.table(
+        [
+            "runs",
+            "engine/numpy",
+            "engine/ceiling",
+            "simulate/numpy",
+            "simulate/ceiling",
+            "engine 1→2 threads",
+            "simulate 1→2 threads",
+            "streaming passes",
+        ],
+        rows,
+    )
     rows = []
     for n in sizes:
         for who in ("roisim", "numpy", "ceiling"):
             mean, se, z = out["check"][(n, who)]
-            rows.append([fmt_n(n), who, f"{mean:,.0f}", f"{se:,.0f}" if who == "roisim" else f"{se:,.0f} (of the difference)",
-                         "—" if who == "roisim" else f"{z:.2f}" + (" **WARNING**" if z > 5 else "")])
+            rows.append(
+                [
+                    fmt_n(n),
+                    who,
+                    f"{mean:,.0f}",
+                    f"{se:,.0f}" if who == "roisim" else f"{se:,.0f} (of the difference)",
+                    "—" if who == "roisim" else f"{z:.2f}" + (" **WARNING**" if z > 5 else ""),
+                ]
+            )
     rep.table(["runs", "implementation", "NPV mean", "standard error", "|difference| / SE"], rows)
 
 
 def irr_section(n_rows: int, n_npf: int, rep: Report, res: dict) -> None:
+    import baselines as bl
     import numpy as np
 
-    import baselines as bl
     from roisim.kernels.metrics import irr_rows
+
     rng = np.random.default_rng(7)
     rows = np.empty((n_rows, 6))
     rows[:, 0] = -rng.uniform(50.0, 150.0, n_rows)
-    rows[:, 1:] = rng.uniform(10.0, 60.0, (n_rows, 5))          # one sign change: conventional
+    rows[:, 1:] = rng.uniform(10.0, 60.0, (n_rows, 5))  # one sign change: conventional
     out = np.empty(n_rows)
     roots = np.empty(n_rows, np.int64)
     status(f"IRR: roisim irr_rows on {n_rows:,} rows")
@@ -345,6 +447,7 @@ def irr_section(n_rows: int, n_npf: int, rep: Report, res: dict) -> None:
     rate_v = n_rows / dt_v
     try:
         import numpy_financial as npf
+
         status(f"IRR: numpy_financial.irr on {n_npf:,} rows")
         sub = rows[:n_npf]
         dt_f, ref = best_time(lambda: np.array([npf.irr(r) for r in sub]), 1)
@@ -357,16 +460,38 @@ def irr_section(n_rows: int, n_npf: int, rep: Report, res: dict) -> None:
     res["irr"] = {"roisim": rate_r, "numpy_newton": rate_v, "npf": rate_f}
     rep.add("## IRR rows per second, one core")
     rep.add()
-    rep.add(f"Random conventional 6-year rows (CF0 ~ -U(50, 150), CF1..5 ~ U(10, 60)); all three agree to "
-            f"{max(diff_v, diff_f or 0):.1e} in the rate.")
+    rep.add(
+        f"Random conventional 6-year rows (CF0 ~ -U(50, 150), CF1..5 ~ U(10, 60)); all three agree to "
+        f"{max(diff_v, diff_f or 0):.1e} in the rate."
+    )
     rep.add()
-    rep.table(["implementation", "rows timed", "rows/s per core", "ns per row"],
-              [["roisim.kernels.metrics.irr_rows (numba)", f"{n_rows:,}", fmt_rate(rate_r, "rows/s"), f"{1e9 / rate_r:.0f}"],
-               ["vectorised numpy Newton (baselines.irr_numpy)", f"{n_rows:,}", fmt_rate(rate_v, "rows/s"), f"{1e9 / rate_v:.0f}"],
-               ["numpy_financial.irr, row by row (extrapolated)", f"{n_npf:,}", fmt_rate(rate_f, "rows/s"),
-                f"{1e9 / rate_f:.0f}" if rate_f else "—"]])
-    rep.add(f"irr_rows is {rate_r / rate_v:.0f}× the vectorised Newton"
-            + (f" and {rate_r / rate_f:,.0f}× numpy_financial." if rate_f else "."))
+    rep.table(
+        ["implementation", "rows timed", "rows/s per core", "ns per row"],
+        [
+            [
+                "roisim.kernels.metrics.irr_rows (numba)",
+                f"{n_rows:,}",
+                fmt_rate(rate_r, "rows/s"),
+                f"{1e9 / rate_r:.0f}",
+            ],
+            [
+                "vectorised numpy Newton (baselines.irr_numpy)",
+                f"{n_rows:,}",
+                fmt_rate(rate_v, "rows/s"),
+                f"{1e9 / rate_v:.0f}",
+            ],
+            [
+                "numpy_financial.irr, row by row (extrapolated)",
+                f"{n_npf:,}",
+                fmt_rate(rate_f, "rows/s"),
+                f"{1e9 / rate_f:.0f}" if rate_f else "—",
+            ],
+        ],
+    )
+    rep.add(
+        f"irr_rows is {rate_r / rate_v:.0f}× the vectorised Newton"
+        + (f" and {rate_r / rate_f:,.0f}× numpy_financial." if rate_f else ".")
+    )
     rep.add()
 
 
@@ -378,18 +503,43 @@ def memory_section(n_inmem: int, n_stream: int, rep: Report, res: dict) -> None:
     res["rss"] = {"inmem": a, "stream": b}
     rep.add("## Peak memory (fintech, fresh subprocess per measurement, default threads)")
     rep.add()
-    rep.add("Peak RSS is the child's `ru_maxrss` from `os.wait4` (what `getrusage(RUSAGE_CHILDREN)` reports "
-            "for that one child). 'Before' is the child's peak after importing roisim, loading the scenario "
-            "and a 1,000-run warm-up (kernels from the cache). In default mode the child reads `result.dataset`, so the "
-            "(lazily built) xarray dataset exists when the peak is taken.")
+    rep.add(
+        "Peak RSS is the child's `ru_maxrss` from `os.wait4` (what `getrusage(RUSAGE_CHILDREN)` reports "
+        "for that one child). 'Before' is the child's peak after importing roisim, loading the scenario "
+        "and a 1,000-run warm-up (kernels from the cache). In default mode the child reads `result.dataset`, so the "
+        "(lazily built) xarray dataset exists when the peak is taken."
+    )
     rep.add()
     rows = []
-    for label, d in (("`simulate` default mode (dataset kept)", a), ("`simulate(summary_only=True)`", b)):
-        rows.append([label, f"{d['runs']:,}", fmt_bytes(d["rss_peak"]), fmt_bytes(d["rss_before"]),
-                     fmt_bytes(d["result_bytes"]), "yes" if d["dataset_kept"] else "no", f"{d['wall']:.1f} s",
-                     fmt_rate(d["runs"] / d["wall"])])
-    rep.table(["mode", "runs", "peak RSS", "before the run", "per-run results would take", "dataset built",
-               "wall", "runs/s"], rows)
+    for label, d in (
+        ("`simulate` default mode (dataset kept)", a),
+        ("`simulate(summary_only=True)`", b),
+    ):
+        rows.append(
+            [
+                label,
+                f"{d['runs']:,}",
+                fmt_bytes(d["rss_peak"]),
+                fmt_bytes(d["rss_before"]),
+                fmt_bytes(d["result_bytes"]),
+                "yes" if d["dataset_kept"] else "no",
+                f"{d['wall']:.1f} s",
+                fmt_rate(d["runs"] / d["wall"]),
+            ]
+        )
+    rep.table(
+        [
+            "mode",
+            "runs",
+            "peak RSS",
+            "before the run",
+            "per-run results would take",
+            "dataset built",
+            "wall",
+            "runs/s",
+        ],
+        rows,
+    )
 
 
 def cli_section(rep: Report, res: dict) -> None:
@@ -406,13 +556,16 @@ def cli_section(rep: Report, res: dict) -> None:
     import compileall
 
     import roisim
+
     compileall.compile_dir(str(Path(roisim.__file__).parent), quiet=1)
     times = []
     try:
         for label in ("cold", "warm", "warm", "warm"):
             status(f"CLI {label}: {' '.join(cmd[1:])}")
             t0 = time.perf_counter()
-            p = subprocess.run(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            p = subprocess.run(
+                cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            )
             times.append(time.perf_counter() - t0)
             if p.returncode != 0:
                 raise RuntimeError(f"roisim CLI failed ({p.returncode}): {p.stderr}")
@@ -422,14 +575,19 @@ def cli_section(rep: Report, res: dict) -> None:
     res["cli"] = {"cold": times[0], "warm": warm[1]}
     rep.add("## Command line wall time")
     rep.add()
-    rep.add(f"`roisim run scenarios/fintech.toml --runs 1000000 --quiet` ({exe}), from process start to exit. "
-            "Cold: `ROISIM_CACHE_DIR` and `NUMBA_CACHE_DIR` point to fresh empty directories, so every kernel "
-            "is compiled. Warm: three more runs with the same directories; the target is checked on their "
-            "median. roisim's package is byte-compiled first, as `pip install .` does.")
+    rep.add(
+        f"`roisim run scenarios/fintech.toml --runs 1000000 --quiet` ({exe}), from process start to exit. "
+        "Cold: `ROISIM_CACHE_DIR` and `NUMBA_CACHE_DIR` point to fresh empty directories, so every kernel "
+        "is compiled. Warm: three more runs with the same directories; the target is checked on their "
+        "median. roisim's package is byte-compiled first, as `pip install .` does."
+    )
     rep.add()
-    rep.table(["run", "wall time"], [["cold", f"{times[0]:.2f} s"]]
-              + [[f"warm {k + 1}", f"{t:.2f} s"] for k, t in enumerate(times[1:])]
-              + [["warm, median", f"{warm[1]:.2f} s"]])
+    rep.table(
+        ["run", "wall time"],
+        [["cold", f"{times[0]:.2f} s"]]
+        + [[f"warm {k + 1}", f"{t:.2f} s"] for k, t in enumerate(times[1:])]
+        + [["warm, median", f"{warm[1]:.2f} s"]],
+    )
 
 
 def targets_section(res: dict, quick: bool, n_stream: int, rep: Report) -> None:
@@ -439,25 +597,56 @@ def targets_section(res: dict, quick: bool, n_stream: int, rep: Report) -> None:
             continue
         o = res[name]
         n = max(o["numpy"])
-        e2, e1 = o["lean"][(n, 2)], o["lean"][(n, 1)]   # like the baselines: metrics + cash flows kept
-        rows.append([f"{name}: roisim engine ≥ 5× plain numpy ({fmt_n(n)} runs, engine on 2 threads)",
-                     f"{e2 / o['numpy'][n]:.1f}×", verdict(e2 / o["numpy"][n] >= TARGETS["numpy"])])
-        rows.append([f"{name}: roisim engine within 1.5× of the hand-fused ceiling (2 threads, {fmt_n(n)})",
-                     f"engine/ceiling = {e2 / o['ceiling'][n]:.2f} (needs ≥ {1 / TARGETS['ceiling']:.2f})",
-                     verdict(e2 * TARGETS["ceiling"] >= o["ceiling"][n])])
-        rows.append([f"{name}: engine 1→2 threads ≥ 1.8× ({fmt_n(n)})", f"{e2 / e1:.2f}×",
-                     verdict(e2 / e1 >= TARGETS["scaling"])])
+        e2, e1 = (
+            o["lean"][(n, 2)],
+            o["lean"][(n, 1)],
+        )  # like the baselines: metrics + cash flows kept
+        rows.append(
+            [
+                f"{name}: roisim engine ≥ 5× plain numpy ({fmt_n(n)} runs, engine on 2 threads)",
+                f"{e2 / o['numpy'][n]:.1f}×",
+                verdict(e2 / o["numpy"][n] >= TARGETS["numpy"]),
+            ]
+        )
+        rows.append(
+            [
+                f"{name}: roisim engine within 1.5× of the hand-fused ceiling (2 threads, {fmt_n(n)})",
+                f"engine/ceiling = {e2 / o['ceiling'][n]:.2f} (needs ≥ {1 / TARGETS['ceiling']:.2f})",
+                verdict(e2 * TARGETS["ceiling"] >= o["ceiling"][n]),
+            ]
+        )
+        rows.append(
+            [
+                f"{name}: engine 1→2 threads ≥ 1.8× ({fmt_n(n)})",
+                f"{e2 / e1:.2f}×",
+                verdict(e2 / e1 >= TARGETS["scaling"]),
+            ]
+        )
     if "irr" in res:
         r = res["irr"]["roisim"]
-        rows.append(["IRR ≥ 10 M rows/s per core (irr_rows)", fmt_rate(r, "rows/s"), verdict(r >= TARGETS["irr"])])
+        rows.append(
+            [
+                "IRR ≥ 10 M rows/s per core (irr_rows)",
+                fmt_rate(r, "rows/s"),
+                verdict(r >= TARGETS["irr"]),
+            ]
+        )
     if "cli" in res:
         c = res["cli"]
-        rows.append(["CLI warm ≤ 1.5 s", f"{c['warm']:.2f} s", verdict(c["warm"] <= TARGETS["warm"])])
-        rows.append(["CLI cold ≤ 15 s", f"{c['cold']:.2f} s", verdict(c["cold"] <= TARGETS["cold"])])
+        rows.append(
+            ["CLI warm ≤ 1.5 s", f"{c['warm']:.2f} s", verdict(c["warm"] <= TARGETS["warm"])]
+        )
+        rows.append(
+            ["CLI cold ≤ 15 s", f"{c['cold']:.2f} s", verdict(c["cold"] <= TARGETS["cold"])]
+        )
     if "rss" in res:
         s = res["rss"]["stream"]
-        label = "streaming 10^8 runs peak RSS < 1 GB" + (f" (--quick: measured at {fmt_n(n_stream)})" if quick else "")
-        rows.append([label, fmt_bytes(s["rss_peak"]), verdict(s["rss_peak"] < TARGETS["stream_rss"])])
+        label = "streaming 10^8 runs peak RSS < 1 GB" + (
+            f" (--quick: measured at {fmt_n(n_stream)})" if quick else ""
+        )
+        rows.append(
+            [label, fmt_bytes(s["rss_peak"]), verdict(s["rss_peak"] < TARGETS["stream_rss"])]
+        )
     rep.add("## Targets")
     rep.add()
     rep.table(["target", "measured", "result"], rows)
@@ -465,9 +654,15 @@ def targets_section(res: dict, quick: bool, n_stream: int, rep: Report) -> None:
 
 # ============================================================================ main
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="smoke run: small sizes (about 2 minutes)")
-    ap.add_argument("--output", metavar="PATH", help="write the Markdown report here (e.g. benchmarks/RESULTS.md)")
+    ap.add_argument(
+        "--output",
+        metavar="PATH",
+        help="write the Markdown report here (e.g. benchmarks/RESULTS.md)",
+    )
     ap.add_argument("--child", choices=("inmem", "stream"), help=argparse.SUPPRESS)
     ap.add_argument("--child-runs", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -477,9 +672,21 @@ def main() -> int:
 
     sys.path.insert(0, str(HERE))
     if args.quick:
-        sizes, irr_n, npf_n, n_inmem, n_stream = (100_000, 1_000_000), 100_000, 500, 1_000_000, 10_000_000
+        sizes, irr_n, npf_n, n_inmem, n_stream = (
+            (100_000, 1_000_000),
+            100_000,
+            500,
+            1_000_000,
+            10_000_000,
+        )
     else:
-        sizes, irr_n, npf_n, n_inmem, n_stream = (1_000_000, 10_000_000), 1_000_000, 2_000, 10_000_000, 100_000_000
+        sizes, irr_n, npf_n, n_inmem, n_stream = (
+            (1_000_000, 10_000_000),
+            1_000_000,
+            2_000,
+            10_000_000,
+            100_000_000,
+        )
 
     t_start = time.perf_counter()
     started = _dt.datetime.now().astimezone()
@@ -488,21 +695,34 @@ def main() -> int:
     res: dict = {}
     rep.add(f"# roisim benchmark results{' (--quick smoke run)' if args.quick else ''}")
     rep.add()
-    rep.add(f"Date: {started:%Y-%m-%d %H:%M %Z}. Command: `python benchmarks/run.py"
-            f"{' --quick' if args.quick else ''}{' --output ' + args.output if args.output else ''}`.")
+    rep.add(
+        f"Date: {started:%Y-%m-%d %H:%M %Z}. Command: `python benchmarks/run.py"
+        f"{' --quick' if args.quick else ''}{' --output ' + args.output if args.output else ''}`."
+    )
     rep.add()
-    rep.add("**All figures come from one run on one machine. The machine may have been shared with other "
-            "jobs**, so treat the absolute figures as indicative; the ratios within one run are more robust.")
+    rep.add(
+        "**All figures come from one run on one machine. The machine may have been shared with other "
+        "jobs**, so treat the absolute figures as indicative; the ratios within one run are more robust."
+    )
     rep.add()
     rep.add("## Machine")
     rep.add()
-    rep.table(["item", "value"], [
-        ["CPU", info["cpu"]], ["cores", f"{info['cores']} ({info['usable']} usable by this process)"],
-        ["RAM", fmt_bytes(info["ram"]) if info["ram"] else "unknown"], ["OS", info["platform"]],
-        ["Python", info["python"]], ["numpy", info["numpy"]], ["numba", info["numba"]],
-        ["numpy-financial", info["numpy_financial"]], ["roisim", f"{info['roisim']}, commit {info['commit']}"],
-        ["NUMBA_NUM_THREADS", info["numba_threads"]],
-        ["load average at start (1, 5, 15 min)", ", ".join(f"{x:.2f}" for x in info["load"])]])
+    rep.table(
+        ["item", "value"],
+        [
+            ["CPU", info["cpu"]],
+            ["cores", f"{info['cores']} ({info['usable']} usable by this process)"],
+            ["RAM", fmt_bytes(info["ram"]) if info["ram"] else "unknown"],
+            ["OS", info["platform"]],
+            ["Python", info["python"]],
+            ["numpy", info["numpy"]],
+            ["numba", info["numba"]],
+            ["numpy-financial", info["numpy_financial"]],
+            ["roisim", f"{info['roisim']}, commit {info['commit']}"],
+            ["NUMBA_NUM_THREADS", info["numba_threads"]],
+            ["load average at start (1, 5, 15 min)", ", ".join(f"{x:.2f}" for x in info["load"])],
+        ],
+    )
 
     warm_up(SCENARIOS)
     # memory and CLI first, in fresh subprocesses, while this process is small
@@ -511,16 +731,24 @@ def main() -> int:
 
     rep.add("## Throughput (compile excluded)")
     rep.add()
-    rep.add("* **engine**: `roisim.engine.run_range(build_plan(scenario, seed), 0, n, threads=t)`: sampling, cash "
-            "flows and every metric including IRR, into memory (it also keeps every sampled input).")
-    rep.add("* **simulate**: `roisim.simulate(scenario, runs=n, threads=t, summary_only=True)`: regenerates "
-            "blocks in two or more passes and reduces them to the exact summary (passes counted below).")
-    rep.add("* **plain numpy**: the same model with `numpy.random.Generator`, (n,) and (n, years) arrays, all "
-            "metrics (IRR by a vectorised safeguarded Newton), in chunks of 10^6 runs; single-threaded "
-            "(`benchmarks/baselines.py`).")
-    rep.add("* **ceiling**: the same model as one hand-written `@njit(nogil=True)` loop per block of 65,536 runs, "
-            "one `numpy.random.Generator` per block, blocks on a 2-thread pool; writes the metrics and the "
-            "net cash flows. Ratios are engine (or simulate) on 2 threads divided by the baseline.")
+    rep.add(
+        "* **engine**: `roisim.engine.run.run_range(build_plan(scenario, seed), 0, n, threads=t)`: sampling, cash "
+        "flows and every metric including IRR, into memory (it also keeps every sampled input)."
+    )
+    rep.add(
+        "* **simulate**: `roisim.simulate(scenario, runs=n, threads=t, summary_only=True)`: regenerates "
+        "blocks in two or more passes and reduces them to the exact summary (passes counted below)."
+    )
+    rep.add(
+        "* **plain numpy**: the same model with `numpy.random.Generator`, (n,) and (n, years) arrays, all "
+        "metrics (IRR by a vectorised safeguarded Newton), in chunks of 10^6 runs; single-threaded "
+        "(`benchmarks/baselines.py`)."
+    )
+    rep.add(
+        "* **ceiling**: the same model as one hand-written `@njit(nogil=True)` loop per block of 65,536 runs, "
+        "one `numpy.random.Generator` per block, blocks on a 2-thread pool; writes the metrics and the "
+        "net cash flows. Ratios are engine (or simulate) on 2 threads divided by the baseline."
+    )
     rep.add("* Best of 3 repetitions at ≤ 10^6 runs (numpy: best of 2), one repetition above.")
     rep.add()
     for name in SCENARIOS:
@@ -529,8 +757,11 @@ def main() -> int:
     targets_section(res, args.quick, n_stream, rep)
 
     elapsed = time.perf_counter() - t_start
-    rep.add(f"Total benchmark time {elapsed / 60:.1f} min; load average at the end "
-            + ", ".join(f"{x:.2f}" for x in os.getloadavg()) + ".")
+    rep.add(
+        f"Total benchmark time {elapsed / 60:.1f} min; load average at the end "
+        + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        + "."
+    )
     if rep.warnings:
         rep.add()
         rep.add("## Warnings")

@@ -4,6 +4,7 @@ Nothing here imports roisim: each oracle is the textbook formula, evaluated eith
 numpy/scipy or in 80-digit decimal arithmetic (``decimal``), so that a test comparing roisim
 with an oracle compares two independent computations.
 """
+
 from __future__ import annotations
 
 import decimal
@@ -13,7 +14,7 @@ import numpy as np
 from scipy import optimize
 
 EPS = float(np.finfo(float).eps)
-IRR_LO, IRR_HI = -0.99, 10.0       # roisim's IRR interval (−99%, 1000%]
+IRR_LO, IRR_HI = -0.99, 10.0  # roisim's IRR interval (−99%, 1000%]
 
 _CTX = decimal.Context(prec=80, Emax=999_999, Emin=-999_999)
 
@@ -40,13 +41,13 @@ def npv_exact(rate: float, flows, timing: str = "end-of-year") -> tuple[Decimal,
     """
     c = _CTX
     one = Decimal(1)
-    x = c.divide(one, c.add(one, Decimal(float(rate))))     # 1/(1+r)
+    x = c.divide(one, c.add(one, Decimal(float(rate))))  # 1/(1+r)
     half = c.sqrt(c.add(one, Decimal(float(rate)))) if timing == "mid-year" else one
     total = Decimal(0)
     scale = Decimal(0)
     power = one
     for t, v in enumerate(np.asarray(flows, dtype=float)):
-        d = power if t == 0 else c.multiply(power, half)   # mid-year: (1+r)^−(t−½)
+        d = power if t == 0 else c.multiply(power, half)  # mid-year: (1+r)^−(t−½)
         term = c.multiply(Decimal(float(v)), d)
         total = c.add(total, term)
         scale = c.add(scale, abs(term))
@@ -70,7 +71,7 @@ def root_in_range(flows, timing: str = "end-of-year") -> bool:
 
 def irr_brent(flows, timing: str = "end-of-year") -> float:
     """The IRR of a flow with one sign change by scipy's brentq on (−0.99, 10], or NaN."""
-    f = lambda r: npv(r, flows, timing)      # noqa: E731
+    f = lambda r: npv(r, flows, timing)  # noqa: E731
     a, b = IRR_LO, IRR_HI
     if f(b) == 0.0:
         return b

@@ -5,6 +5,7 @@ site-packages is simulated the way numba itself sees it: its in-tree cache locat
 writable ``__pycache__`` (``from_function`` returns None) and numba falls back to the user-wide
 cache directory.  roisim's generated kernels live in ``$XDG_CACHE_HOME/roisim`` anyway.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,8 +34,14 @@ def test_read_only_package_caches_in_the_user_cache_directory(tmp_path):
     env.update(XDG_CACHE_HOME=str(tmp_path / "xdg"), ROISIM_NO_PRECOMPILE="1")
 
     def run():
-        out = subprocess.run([sys.executable, "-c", textwrap.dedent(CODE)], env=env, cwd=ROOT,
-                             capture_output=True, text=True, timeout=600)
+        out = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(CODE)],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert out.returncode == 0, out.stderr
         return out.stdout.split("\n")
 
@@ -42,6 +49,6 @@ def test_read_only_package_caches_in_the_user_cache_directory(tmp_path):
     second = run()
     numba_dir = tmp_path / "xdg" / "numba"
     assert Path(first[1]).is_relative_to(numba_dir) and Path(first[1]).exists()
-    assert list((tmp_path / "xdg" / "roisim").glob("roisim_kernel_*.py"))     # generated kernel source
-    assert first[0] == second[0]                  # same figures from the cached code
-    assert first[2] == "True" and second[2] == "False"    # the second process compiled nothing
+    assert list((tmp_path / "xdg" / "roisim").glob("roisim_kernel_*.py"))  # generated kernel source
+    assert first[0] == second[0]  # same figures from the cached code
+    assert first[2] == "True" and second[2] == "False"  # the second process compiled nothing

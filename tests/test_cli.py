@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from scipy import stats
 
 import roisim
-from roisim.cli import main
+from roisim.cli.main import main
 
 H, R, C, MU, SD, SCALE = 5, 0.08, 150_000, 70, 5, 1000
 GOOD = f"""
@@ -97,14 +97,14 @@ def test_run_text_report(runner, good):
 
 def test_run_text_shows_beyond_horizon_for_payback(runner, write_toml):
     # payback = C/X with X ~ N(25000, 8000): P(within 5 years) = 0.73, so p90 is "> 5 y"
-    text = f"""
+    text = """
 [scenario]
 name = "Slow payback"
 horizon_years = 5
 discount_rate = 0.08
 
 [inputs]
-x = {{ dist = "normal", mean = 25000, sd = 8000 }}
+x = { dist = "normal", mean = 25000, sd = 8000 }
 
 [[benefits]]
 name = "b"
@@ -128,8 +128,17 @@ def test_run_uses_file_defaults(runner, good):
 # --------------------------------------------------------------------------- run --json
 def test_run_json_has_all_contract_keys(runner, good):
     out = run_json(runner, good, "--runs", "2000", "--seed", "3")
-    for key in ("roisim_version", "scenario", "runs", "seed", "currency", "horizon_years", "timing",
-                "metrics", "cashflow_by_year"):
+    for key in (
+        "roisim_version",
+        "scenario",
+        "runs",
+        "seed",
+        "currency",
+        "horizon_years",
+        "timing",
+        "metrics",
+        "cashflow_by_year",
+    ):
         assert key in out, key
     assert out["roisim_version"] == roisim.__version__
     assert out["scenario"]["name"] == "CLI test: model monitoring"
@@ -185,7 +194,9 @@ def test_json_equals_library_summary(runner, good):
     assert strict_json(lib.to_json()) == json.loads(json.dumps(lib.summary))
 
 
-@pytest.mark.parametrize("runs, expected", [("1e4", 10_000), ("2_000", 2000), ("1.5e3", 1500), ("700", 700)])
+@pytest.mark.parametrize(
+    "runs, expected", [("1e4", 10_000), ("2_000", 2000), ("1.5e3", 1500), ("700", 700)]
+)
 def test_runs_number_formats(runner, good, runs, expected):
     assert run_json(runner, good, "--runs", runs)["runs"] == expected
 
@@ -208,8 +219,18 @@ def test_set_override_changes_result_as_expected(runner, good):
     diff = moved["metrics"]["npv"]["mean"] - base["metrics"]["npv"]["mean"]
     assert abs(diff - shift) < 5 * math.sqrt(2) * sd / math.sqrt(n)
     assert moved["scenario"]["name"] == base["scenario"]["name"]
-    two = run_json(runner, good, "--runs", n, "--seed", "11", "--set", "inputs.hours.mean=80",
-                   "--set", "scenario.horizon_years=3")
+    two = run_json(
+        runner,
+        good,
+        "--runs",
+        n,
+        "--seed",
+        "11",
+        "--set",
+        "inputs.hours.mean=80",
+        "--set",
+        "scenario.horizon_years=3",
+    )
     assert two["horizon_years"] == 3 and len(two["cashflow_by_year"]["year"]) == 4
 
 
@@ -229,7 +250,9 @@ def test_output_netcdf(runner, good, tmp_path):
 
 
 def test_output_to_unwritable_place_is_user_error(runner, good, tmp_path):
-    res = invoke(runner, "run", good, "--runs", "100", "--output", tmp_path / "no" / "such" / "dir" / "x.nc")
+    res = invoke(
+        runner, "run", good, "--runs", "100", "--output", tmp_path / "no" / "such" / "dir" / "x.nc"
+    )
     assert res.exit_code == 2, res.output
     assert "Traceback" not in res.output
 
@@ -263,15 +286,15 @@ def test_version(runner):
 # --------------------------------------------------------------------------- user errors
 USER_ERRORS = [
     # (replace this, with this, expected field path, extra args)
-    ("horizon_years = 5", "horizon_years = = 5", None, []),                       # TOML syntax
+    ("horizon_years = 5", "horizon_years = = 5", None, []),  # TOML syntax
     ("horizon_years = 5", "horizon_year = 5", "scenario.horizon_year", []),
     ('dist = "normal"', 'dist = "normall"', "inputs.hours.dist", []),
     ("sd = 5", "sd = -5", "inputs.hours.sd", []),
     ('"hours * 1000"', '"hourz * 1000"', "benefits[0].amount", []),
     ('"hours * 1000"', '"__import__(\'os\').system(\'echo hi\')"', "benefits[0].amount", []),
     ('years = "0"', 'years = "0..9"', "costs[0].years", []),
-    ('"incidents * 0"', '"incidents - 3"', "costs[1].amount", []),                # negative at run time
-    ('"hours * 1000"', '"log(hours - 70) * 1000"', "benefits[0].amount", []),     # NaN at run time
+    ('"incidents * 0"', '"incidents - 3"', "costs[1].amount", []),  # negative at run time
+    ('"hours * 1000"', '"log(hours - 70) * 1000"', "benefits[0].amount", []),  # NaN at run time
     ("discount_rate = 0.08", "discount_rate = -1", "scenario.discount_rate", []),
     ("", "", "inputs.nope", ["--set", "inputs.nope.mean=3"]),
     ("", "", "scenario.horizon_yearz", ["--set", "scenario.horizon_yearz=3"]),
@@ -292,7 +315,7 @@ def test_user_errors_exit_2_with_one_line(runner, write_toml, old, new, path, ex
     lines = [ln for ln in res.output.splitlines() if ln.strip()]
     assert len(lines) == 1, res.output
     assert "broken.toml" in lines[0]
-    if path is None:               # TOML syntax error: FILE:LINE:
+    if path is None:  # TOML syntax error: FILE:LINE:
         line_no = next(i for i, ln in enumerate(p.read_text().splitlines(), 1) if "= =" in ln)
         assert f"broken.toml:{line_no}:" in lines[0]
     else:
@@ -300,8 +323,18 @@ def test_user_errors_exit_2_with_one_line(runner, write_toml, old, new, path, ex
     assert res.stdout.strip() == "", "errors go to stderr"
 
 
-@pytest.mark.parametrize("args", [["--runs", "abc"], ["--runs", "0"], ["--runs", "-5"], ["--runs", "2.5"],
-                                  ["--seed", "abc"], ["--seed", "-1"], ["--bogus"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--runs", "abc"],
+        ["--runs", "0"],
+        ["--runs", "-5"],
+        ["--runs", "2.5"],
+        ["--seed", "abc"],
+        ["--seed", "-1"],
+        ["--bogus"],
+    ],
+)
 def test_bad_options_exit_2(runner, good, args):
     res = invoke(runner, "run", good, *args)
     assert res.exit_code == 2, res.output
@@ -326,8 +359,15 @@ def test_no_code_runs_from_cli(runner, write_toml, tmp_path):
     text = GOOD.replace('"hours * 1000"', json.dumps(f"__import__('os').system('touch {target}')"))
     res = invoke(runner, "run", write_toml(text, "evil.toml"), "--runs", "100")
     assert res.exit_code == 2 and not target.exists()
-    res = invoke(runner, "run", write_toml(GOOD, "g2.toml"), "--runs", "100",
-                 "--set", f"benefits[0].amount=__import__('os').system('touch {target}')")
+    res = invoke(
+        runner,
+        "run",
+        write_toml(GOOD, "g2.toml"),
+        "--runs",
+        "100",
+        "--set",
+        f"benefits[0].amount=__import__('os').system('touch {target}')",
+    )
     assert res.exit_code == 2 and not target.exists()
 
 
@@ -336,28 +376,41 @@ def test_console_script(good):
     exe = shutil.which("roisim") or str(Path(sys.executable).parent / "roisim")
     if not Path(exe).exists():
         pytest.skip("roisim console script not installed")
-    out = subprocess.run([exe, "run", str(good), "--runs", "2000", "--json"], capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run(
+        [exe, "run", str(good), "--runs", "2000", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     data = strict_json(out.stdout)
     assert data["runs"] == 2000 and data["seed"] == 42
     m, sd = -C + MU * SCALE * ANNUITY, SD * SCALE * ANNUITY
     assert abs(data["metrics"]["npv"]["mean"] - m) < 5 * sd / math.sqrt(2000)
     truth = stats.norm.cdf(m / sd)
-    assert abs(data["metrics"]["npv"]["prob_positive"] - truth) < 5 * math.sqrt(truth * (1 - truth) / 2000) + 1e-9
-    bad = subprocess.run([exe, "run", str(good) + ".missing"], capture_output=True, text=True, timeout=300)
+    assert (
+        abs(data["metrics"]["npv"]["prob_positive"] - truth)
+        < 5 * math.sqrt(truth * (1 - truth) / 2000) + 1e-9
+    )
+    bad = subprocess.run(
+        [exe, "run", str(good) + ".missing"], capture_output=True, text=True, timeout=300
+    )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 
-@pytest.mark.parametrize("argv, code, err", [
-    (["--version"], 0, ""),
-    (["run"], 2, "Missing argument"),                    # click usage error
-    (["run", "missing.toml"], 2, "error: missing.toml"),
-])
+@pytest.mark.parametrize(
+    "argv, code, err",
+    [
+        (["--version"], 0, ""),
+        (["run"], 2, "Missing argument"),  # click usage error
+        (["run", "missing.toml"], 2, "error: missing.toml"),
+    ],
+)
 def test_entry_ends_with_the_command_exit_code(monkeypatch, capsys, argv, code, err):
     # entry() ends the process with os._exit (skipping a slow interpreter shutdown): the exit code
     # and everything printed must still come through
-    import roisim.cli as cli
+    import roisim.cli.main as cli
+
     seen = []
     monkeypatch.setattr(cli, "_exit_now", seen.append)
     monkeypatch.setattr(sys, "argv", ["roisim", *argv])
@@ -367,7 +420,8 @@ def test_entry_ends_with_the_command_exit_code(monkeypatch, capsys, argv, code, 
 
 
 def test_entry_ctrl_c_and_message_exits(monkeypatch, capsys):
-    import roisim.cli as cli
+    import roisim.cli.main as cli
+
     seen = []
     monkeypatch.setattr(cli, "_exit_now", seen.append)
 
@@ -377,7 +431,10 @@ def test_entry_ctrl_c_and_message_exits(monkeypatch, capsys):
     def message():
         raise SystemExit("stopped: reason")
 
-    for fn, code, text in ((interrupted, 130, "interrupted: nothing was written"), (message, 1, "stopped: reason")):
+    for fn, code, text in (
+        (interrupted, 130, "interrupted: nothing was written"),
+        (message, 1, "stopped: reason"),
+    ):
         monkeypatch.setattr(cli, "main", fn)
         cli.entry()
         assert seen[-1] == code and text in capsys.readouterr().err

@@ -13,23 +13,27 @@ from click.testing import CliRunner
 
 pytest.importorskip("dask.distributed")
 
-import roisim  # noqa: E402
-import roisim.distributed  # noqa: E402
-from roisim.blocks import n_blocks  # noqa: E402
-from roisim.cli import main  # noqa: E402
 from shared_scenarios import MIXED  # noqa: E402
 
-SCENARIO = MIXED + """
+import roisim  # noqa: E402
+import roisim.engine.distributed  # noqa: E402
+from roisim.cli.main import main  # noqa: E402
+from roisim.engine.blocks import n_blocks  # noqa: E402
+
+SCENARIO = (
+    MIXED
+    + """
 [simulation]
 runs = 1000
 seed = 99
 """
+)
 RUNS, SEED = 200_000, 31337
 
 
 @pytest.fixture(scope="module")
 def executor():
-    ex = roisim.distributed.dask_executor("local:2", blocks_per_task=1)
+    ex = roisim.engine.distributed.dask_executor("local:2", blocks_per_task=1)
     try:
         yield ex
     finally:
@@ -61,11 +65,16 @@ def test_cluster_has_two_worker_processes(executor):
 
 @pytest.mark.parametrize("blocks_per_task", [1, 3])
 def test_dask_summary_equals_local(executor, scenario, local_summary, blocks_per_task):
-    assert n_blocks(RUNS) == 4          # several blocks, several tasks (or one partial group)
+    assert n_blocks(RUNS) == 4  # several blocks, several tasks (or one partial group)
     executor.blocks_per_task = blocks_per_task
     seen = []
-    r = roisim.simulate(scenario, runs=RUNS, seed=SEED, executor=executor,
-                        progress=lambda p, done, total: seen.append((p, done, total)))
+    r = roisim.simulate(
+        scenario,
+        runs=RUNS,
+        seed=SEED,
+        executor=executor,
+        progress=lambda p, done, total: seen.append((p, done, total)),
+    )
     assert r.dataset is None
     assert r.summary == local_summary
     assert json.dumps(r.summary, sort_keys=True) == json.dumps(local_summary, sort_keys=True)
@@ -98,8 +107,20 @@ def test_cli_dask_json_equals_local_json(scenario_file):
 
 def test_cli_dask_with_output_is_a_user_error(scenario_file, tmp_path):
     out = tmp_path / "runs.nc"
-    res = CliRunner().invoke(main, ["run", str(scenario_file), "--dask", "local:2", "--output", str(out),
-                                    "--runs", "1000", "--quiet"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(scenario_file),
+            "--dask",
+            "local:2",
+            "--output",
+            str(out),
+            "--runs",
+            "1000",
+            "--quiet",
+        ],
+    )
     assert res.exit_code == 2
     assert "--output" in res.stderr and "Traceback" not in res.stderr
     assert not out.exists()
@@ -107,7 +128,9 @@ def test_cli_dask_with_output_is_a_user_error(scenario_file, tmp_path):
 
 @pytest.mark.parametrize("address", ["local:0", "local:-3", "local:two"])
 def test_cli_bad_local_address(scenario_file, address):
-    res = CliRunner().invoke(main, ["run", str(scenario_file), "--dask", address, "--runs", "1000", "--quiet"])
+    res = CliRunner().invoke(
+        main, ["run", str(scenario_file), "--dask", address, "--runs", "1000", "--quiet"]
+    )
     assert res.exit_code == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1, res.stderr
@@ -129,14 +152,16 @@ def _hide_dask(monkeypatch):
 def test_dask_not_installed(monkeypatch):
     _hide_dask(monkeypatch)
     with pytest.raises(roisim.ScenarioError) as err:
-        roisim.distributed.dask_executor("local")
+        roisim.engine.distributed.dask_executor("local")
     assert "pip install 'roisim[dask]'" in str(err.value)
     assert err.value.path == "--dask"
 
 
 def test_cli_dask_not_installed(monkeypatch, scenario_file):
     _hide_dask(monkeypatch)
-    res = CliRunner().invoke(main, ["run", str(scenario_file), "--dask", "local", "--runs", "1000", "--quiet"])
+    res = CliRunner().invoke(
+        main, ["run", str(scenario_file), "--dask", "local", "--runs", "1000", "--quiet"]
+    )
     assert res.exit_code == 2
     assert "pip install 'roisim[dask]'" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1

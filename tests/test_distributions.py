@@ -12,6 +12,7 @@ conversion formulas (never from roisim's own code):
 Seeds are fixed, so the outcome is deterministic; with a correct engine each check fails
 with probability well below 1e-4 for a fresh seed.
 """
+
 from __future__ import annotations
 
 import functools
@@ -26,10 +27,10 @@ from scipy import integrate, stats
 
 import roisim
 
-N = 200_000          # runs per sampling test
-K = 5.0              # tolerance in Monte Carlo standard errors
-KS_P_MIN = 1e-4      # minimum p-value for KS / chi-square tests
-Z90 = 1.6448536      # contract: a 90% interval is mean +- 1.6448536 sd
+N = 200_000  # runs per sampling test
+K = 5.0  # tolerance in Monte Carlo standard errors
+KS_P_MIN = 1e-4  # minimum p-value for KS / chi-square tests
+Z90 = 1.6448536  # contract: a 90% interval is mean +- 1.6448536 sd
 QUANTILE_PROBS = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 
 
@@ -52,9 +53,15 @@ def toml_value(v: Any) -> str:
     raise TypeError(type(v))
 
 
-def scenario_text(inputs: dict[str, Any], *, amount: Any = "x", horizon: int = 1,
-                  discount_rate: Any = 0.05, timing: str = "end-of-year",
-                  cost: Any = 1.0) -> str:
+def scenario_text(
+    inputs: dict[str, Any],
+    *,
+    amount: Any = "x",
+    horizon: int = 1,
+    discount_rate: Any = 0.05,
+    timing: str = "end-of-year",
+    cost: Any = 1.0,
+) -> str:
     """A minimal scenario: one benefit line (years 1..) and a constant year-0 cost."""
     lines = [
         "[scenario]",
@@ -92,8 +99,10 @@ def seed_for(label: str) -> int:
     return zlib.crc32(label.encode()) % 2_000_000_000 + 1
 
 
-@functools.lru_cache(maxsize=None)
-def simulate_arrays(text: str, seed: int, names: tuple[str, ...], runs: int = N) -> dict[str, np.ndarray]:
+@functools.cache
+def simulate_arrays(
+    text: str, seed: int, names: tuple[str, ...], runs: int = N
+) -> dict[str, np.ndarray]:
     """Run a scenario once and keep only the requested dataset variables (with their dims)."""
     result = roisim.simulate(roisim.load_scenario(text), runs=runs, seed=seed)
     ds = result.dataset
@@ -129,8 +138,15 @@ class Truncated:
         pts = [float(self.ppf(p)) for p in (0.01, 0.1, 0.5, 0.9, 0.99)]
 
         def integral(g):
-            val, _ = integrate.quad(lambda x: g(x) * self.base.pdf(x), a, b, points=pts, limit=500,
-                                    epsabs=0, epsrel=1e-12)
+            val, _ = integrate.quad(
+                lambda x: g(x) * self.base.pdf(x),
+                a,
+                b,
+                points=pts,
+                limit=500,
+                epsabs=0,
+                epsrel=1e-12,
+            )
             return val / self.mass
 
         m = integral(lambda x: x)
@@ -183,9 +199,9 @@ def gamma_mean_sd(mean: float, sd: float):
 @dataclass(frozen=True)
 class Case:
     id: str
-    spec: Any                      # the TOML value of input "x"
-    ref: Any                       # frozen scipy distribution or Truncated
-    support: tuple[float, float] = (-np.inf, np.inf)   # closed bounds the draws must respect
+    spec: Any  # the TOML value of input "x"
+    ref: Any  # frozen scipy distribution or Truncated
+    support: tuple[float, float] = (-np.inf, np.inf)  # closed bounds the draws must respect
     extra: dict = field(default_factory=dict)
 
     @property
@@ -210,58 +226,158 @@ CONTINUOUS = [
     Case("normal-mean-sd", {"dist": "normal", "mean": 75, "sd": 10}, stats.norm(75, 10)),
     Case("normal-p5-p95", {"dist": "normal", "p5": 40, "p95": 120}, normal_p5_p95(40, 120)),
     # lognormal, all three parametrisations, and the range shorthand
-    Case("lognormal-p5-p95", {"dist": "lognormal", "p5": 400_000, "p95": 900_000},
-         lognorm_p5_p95(400_000, 900_000), (0, np.inf)),
-    Case("lognormal-median-p95", {"dist": "lognormal", "median": 50, "p95": 120},
-         lognorm_median_p95(50, 120), (0, np.inf)),
-    Case("lognormal-mean-sd", {"dist": "lognormal", "mean": 100, "sd": 30},
-         lognorm_mean_sd(100, 30), (0, np.inf)),
+    Case(
+        "lognormal-p5-p95",
+        {"dist": "lognormal", "p5": 400_000, "p95": 900_000},
+        lognorm_p5_p95(400_000, 900_000),
+        (0, np.inf),
+    ),
+    Case(
+        "lognormal-median-p95",
+        {"dist": "lognormal", "median": 50, "p95": 120},
+        lognorm_median_p95(50, 120),
+        (0, np.inf),
+    ),
+    Case(
+        "lognormal-mean-sd",
+        {"dist": "lognormal", "mean": 100, "sd": 30},
+        lognorm_mean_sd(100, 30),
+        (0, np.inf),
+    ),
     Case("range-shorthand", {"range": [100, 400]}, lognorm_p5_p95(100, 400), (0, np.inf)),
-    Case("range-shorthand-with-unit", {"range": [0.5, 2.0], "unit": "FTE", "description": "d"},
-         lognorm_p5_p95(0.5, 2.0), (0, np.inf)),
+    Case(
+        "range-shorthand-with-unit",
+        {"range": [0.5, 2.0], "unit": "FTE", "description": "d"},
+        lognorm_p5_p95(0.5, 2.0),
+        (0, np.inf),
+    ),
     # pert (default lambda = 4, and an explicit lambda)
-    Case("pert-default-lambda", {"dist": "pert", "min": 120, "mode": 160, "max": 240},
-         pert(120, 160, 240), (120, 240), {"pert": (120, 160, 240, 4.0)}),
-    Case("pert-lambda-2", {"dist": "pert", "min": 10, "mode": 12, "max": 30, "lambda": 2},
-         pert(10, 12, 30, 2.0), (10, 30), {"pert": (10, 12, 30, 2.0)}),
-    Case("pert-lambda-6-fractions", {"dist": "pert", "min": 0.40, "mode": 0.55, "max": 0.70, "lambda": 6},
-         pert(0.40, 0.55, 0.70, 6.0), (0.40, 0.70), {"pert": (0.40, 0.55, 0.70, 6.0)}),
+    Case(
+        "pert-default-lambda",
+        {"dist": "pert", "min": 120, "mode": 160, "max": 240},
+        pert(120, 160, 240),
+        (120, 240),
+        {"pert": (120, 160, 240, 4.0)},
+    ),
+    Case(
+        "pert-lambda-2",
+        {"dist": "pert", "min": 10, "mode": 12, "max": 30, "lambda": 2},
+        pert(10, 12, 30, 2.0),
+        (10, 30),
+        {"pert": (10, 12, 30, 2.0)},
+    ),
+    Case(
+        "pert-lambda-6-fractions",
+        {"dist": "pert", "min": 0.40, "mode": 0.55, "max": 0.70, "lambda": 6},
+        pert(0.40, 0.55, 0.70, 6.0),
+        (0.40, 0.70),
+        {"pert": (0.40, 0.55, 0.70, 6.0)},
+    ),
     # triangular, uniform
-    Case("triangular", {"dist": "triangular", "min": 0, "mode": 2, "max": 10}, triangular(0, 2, 10), (0, 10)),
-    Case("triangular-mode-at-max", {"dist": "triangular", "min": -3, "mode": 5, "max": 5},
-         triangular(-3, 5, 5), (-3, 5)),
+    Case(
+        "triangular",
+        {"dist": "triangular", "min": 0, "mode": 2, "max": 10},
+        triangular(0, 2, 10),
+        (0, 10),
+    ),
+    Case(
+        "triangular-mode-at-max",
+        {"dist": "triangular", "min": -3, "mode": 5, "max": 5},
+        triangular(-3, 5, 5),
+        (-3, 5),
+    ),
     Case("uniform", {"dist": "uniform", "min": -5, "max": 15}, stats.uniform(-5, 20), (-5, 15)),
     # beta, default [0, 1] and rescaled
     Case("beta-default-support", {"dist": "beta", "alpha": 2, "beta": 5}, stats.beta(2, 5), (0, 1)),
-    Case("beta-min-max", {"dist": "beta", "alpha": 0.8, "beta": 1.5, "min": 100, "max": 300},
-         stats.beta(0.8, 1.5, loc=100, scale=200), (100, 300)),
+    Case(
+        "beta-min-max",
+        {"dist": "beta", "alpha": 0.8, "beta": 1.5, "min": 100, "max": 300},
+        stats.beta(0.8, 1.5, loc=100, scale=200),
+        (100, 300),
+    ),
     # gamma, both parametrisations
-    Case("gamma-shape-scale", {"dist": "gamma", "shape": 2.5, "scale": 4}, stats.gamma(2.5, scale=4), (0, np.inf)),
-    Case("gamma-mean-sd", {"dist": "gamma", "mean": 10, "sd": 4}, gamma_mean_sd(10, 4), (0, np.inf)),
-    Case("gamma-small-shape", {"dist": "gamma", "shape": 0.5, "scale": 2}, stats.gamma(0.5, scale=2), (0, np.inf)),
+    Case(
+        "gamma-shape-scale",
+        {"dist": "gamma", "shape": 2.5, "scale": 4},
+        stats.gamma(2.5, scale=4),
+        (0, np.inf),
+    ),
+    Case(
+        "gamma-mean-sd", {"dist": "gamma", "mean": 10, "sd": 4}, gamma_mean_sd(10, 4), (0, np.inf)
+    ),
+    Case(
+        "gamma-small-shape",
+        {"dist": "gamma", "shape": 0.5, "scale": 2},
+        stats.gamma(0.5, scale=2),
+        (0, np.inf),
+    ),
     # truncation (conditional distribution, not clipping)
-    Case("normal-lower", {"dist": "normal", "mean": 75, "sd": 10, "lower": 60},
-         stats.truncnorm((60 - 75) / 10, np.inf, loc=75, scale=10), (60, np.inf)),
-    Case("normal-lower-upper", {"dist": "normal", "mean": 0, "sd": 1, "lower": -0.5, "upper": 1.5},
-         stats.truncnorm(-0.5, 1.5), (-0.5, 1.5)),
-    Case("normal-p5-p95-upper", {"dist": "normal", "p5": 40, "p95": 120, "upper": 100},
-         Truncated(normal_p5_p95(40, 120), hi=100), (-np.inf, 100)),
-    Case("normal-far-tail-lower", {"dist": "normal", "mean": 0, "sd": 1, "lower": 2.5},
-         stats.truncnorm(2.5, np.inf), (2.5, np.inf)),
-    Case("lognormal-upper", {"dist": "lognormal", "p5": 400_000, "p95": 900_000, "upper": 800_000},
-         Truncated(lognorm_p5_p95(400_000, 900_000), hi=800_000), (0, 800_000)),
-    Case("lognormal-mean-sd-lower", {"dist": "lognormal", "mean": 100, "sd": 30, "lower": 90},
-         Truncated(lognorm_mean_sd(100, 30), lo=90), (90, np.inf)),
-    Case("gamma-lower-upper", {"dist": "gamma", "shape": 2.5, "scale": 4, "lower": 5, "upper": 20},
-         Truncated(stats.gamma(2.5, scale=4), 5, 20), (5, 20)),
-    Case("pert-upper", {"dist": "pert", "min": 120, "mode": 160, "max": 240, "upper": 200},
-         Truncated(pert(120, 160, 240), hi=200), (120, 200)),
-    Case("triangular-lower", {"dist": "triangular", "min": 0, "mode": 2, "max": 10, "lower": 3},
-         Truncated(triangular(0, 2, 10), lo=3), (3, 10)),
-    Case("beta-upper", {"dist": "beta", "alpha": 2, "beta": 5, "upper": 0.5},
-         Truncated(stats.beta(2, 5), hi=0.5), (0, 0.5)),
-    Case("uniform-lower", {"dist": "uniform", "min": -5, "max": 15, "lower": 0},
-         stats.uniform(0, 15), (0, 15)),
+    Case(
+        "normal-lower",
+        {"dist": "normal", "mean": 75, "sd": 10, "lower": 60},
+        stats.truncnorm((60 - 75) / 10, np.inf, loc=75, scale=10),
+        (60, np.inf),
+    ),
+    Case(
+        "normal-lower-upper",
+        {"dist": "normal", "mean": 0, "sd": 1, "lower": -0.5, "upper": 1.5},
+        stats.truncnorm(-0.5, 1.5),
+        (-0.5, 1.5),
+    ),
+    Case(
+        "normal-p5-p95-upper",
+        {"dist": "normal", "p5": 40, "p95": 120, "upper": 100},
+        Truncated(normal_p5_p95(40, 120), hi=100),
+        (-np.inf, 100),
+    ),
+    Case(
+        "normal-far-tail-lower",
+        {"dist": "normal", "mean": 0, "sd": 1, "lower": 2.5},
+        stats.truncnorm(2.5, np.inf),
+        (2.5, np.inf),
+    ),
+    Case(
+        "lognormal-upper",
+        {"dist": "lognormal", "p5": 400_000, "p95": 900_000, "upper": 800_000},
+        Truncated(lognorm_p5_p95(400_000, 900_000), hi=800_000),
+        (0, 800_000),
+    ),
+    Case(
+        "lognormal-mean-sd-lower",
+        {"dist": "lognormal", "mean": 100, "sd": 30, "lower": 90},
+        Truncated(lognorm_mean_sd(100, 30), lo=90),
+        (90, np.inf),
+    ),
+    Case(
+        "gamma-lower-upper",
+        {"dist": "gamma", "shape": 2.5, "scale": 4, "lower": 5, "upper": 20},
+        Truncated(stats.gamma(2.5, scale=4), 5, 20),
+        (5, 20),
+    ),
+    Case(
+        "pert-upper",
+        {"dist": "pert", "min": 120, "mode": 160, "max": 240, "upper": 200},
+        Truncated(pert(120, 160, 240), hi=200),
+        (120, 200),
+    ),
+    Case(
+        "triangular-lower",
+        {"dist": "triangular", "min": 0, "mode": 2, "max": 10, "lower": 3},
+        Truncated(triangular(0, 2, 10), lo=3),
+        (3, 10),
+    ),
+    Case(
+        "beta-upper",
+        {"dist": "beta", "alpha": 2, "beta": 5, "upper": 0.5},
+        Truncated(stats.beta(2, 5), hi=0.5),
+        (0, 0.5),
+    ),
+    Case(
+        "uniform-lower",
+        {"dist": "uniform", "min": -5, "max": 15, "lower": 0},
+        stats.uniform(0, 15),
+        (0, 15),
+    ),
 ]
 CONT_IDS = [c.id for c in CONTINUOUS]
 
@@ -312,8 +428,11 @@ def test_continuous_support_and_finite(case: Case):
             assert np.mean(x == bound) < 1e-3
 
 
-@pytest.mark.parametrize("case", [c for c in CONTINUOUS if "pert" in c.extra],
-                         ids=[c.id for c in CONTINUOUS if "pert" in c.extra])
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CONTINUOUS if "pert" in c.extra],
+    ids=[c.id for c in CONTINUOUS if "pert" in c.extra],
+)
 def test_pert_mean_closed_form(case: Case):
     lo, mode, hi, lam = case.extra["pert"]
     expected = (lo + lam * mode + hi) / (lam + 2.0)
@@ -360,9 +479,9 @@ def test_mean_sd_parametrisations_give_requested_moments(case_id, mean, sd):
 class DCase:
     id: str
     spec: Any
-    values: tuple[float, ...]          # support considered (for finite supports: all of it)
-    pmf: tuple[float, ...]             # reference probabilities of ``values``
-    tail: float = 0.0                  # reference probability beyond max(values)
+    values: tuple[float, ...]  # support considered (for finite supports: all of it)
+    pmf: tuple[float, ...]  # reference probabilities of ``values``
+    tail: float = 0.0  # reference probability beyond max(values)
     mean: float = 0.0
     var: float = 0.0
 
@@ -385,27 +504,49 @@ class DCase:
 def _dcase_scipy(id_, spec, dist, kmax):
     ks = np.arange(kmax + 1)
     pmf = dist.pmf(ks)
-    return DCase(id_, spec, tuple(float(k) for k in ks), tuple(float(p) for p in pmf),
-                 float(dist.sf(kmax)), float(dist.mean()), float(dist.var()))
+    return DCase(
+        id_,
+        spec,
+        tuple(float(k) for k in ks),
+        tuple(float(p) for p in pmf),
+        float(dist.sf(kmax)),
+        float(dist.mean()),
+        float(dist.var()),
+    )
 
 
 def _dcase_values(id_, spec, values, weights):
     w = np.asarray(weights, float) / np.sum(weights)
     v = np.asarray(values, float)
     mean = float(np.sum(w * v))
-    return DCase(id_, spec, tuple(map(float, v)), tuple(map(float, w)), 0.0,
-                 mean, float(np.sum(w * (v - mean) ** 2)))
+    return DCase(
+        id_,
+        spec,
+        tuple(map(float, v)),
+        tuple(map(float, w)),
+        0.0,
+        mean,
+        float(np.sum(w * (v - mean) ** 2)),
+    )
 
 
 DISCRETE = [
     _dcase_scipy("poisson-4", {"dist": "poisson", "mean": 4}, stats.poisson(4), 20),
     _dcase_scipy("poisson-0.3", {"dist": "poisson", "mean": 0.3}, stats.poisson(0.3), 8),
     _dcase_scipy("poisson-250", {"dist": "poisson", "mean": 250}, stats.poisson(250), 400),
-    _dcase_scipy("binomial-10-0.3", {"dist": "binomial", "n": 10, "p": 0.3}, stats.binom(10, 0.3), 10),
-    _dcase_scipy("binomial-200-0.9", {"dist": "binomial", "n": 200, "p": 0.9}, stats.binom(200, 0.9), 200),
+    _dcase_scipy(
+        "binomial-10-0.3", {"dist": "binomial", "n": 10, "p": 0.3}, stats.binom(10, 0.3), 10
+    ),
+    _dcase_scipy(
+        "binomial-200-0.9", {"dist": "binomial", "n": 200, "p": 0.9}, stats.binom(200, 0.9), 200
+    ),
     _dcase_scipy("bernoulli-0.2", {"dist": "bernoulli", "p": 0.2}, stats.bernoulli(0.2), 1),
-    _dcase_values("discrete", {"dist": "discrete", "values": [-3, 0, 7, 12.5], "weights": [0.1, 0.4, 0.3, 0.2]},
-                  [-3, 0, 7, 12.5], [0.1, 0.4, 0.3, 0.2]),
+    _dcase_values(
+        "discrete",
+        {"dist": "discrete", "values": [-3, 0, 7, 12.5], "weights": [0.1, 0.4, 0.3, 0.2]},
+        [-3, 0, 7, 12.5],
+        [0.1, 0.4, 0.3, 0.2],
+    ),
 ]
 DISC_IDS = [c.id for c in DISCRETE]
 
@@ -521,7 +662,7 @@ def test_per_year_draws_flow_into_each_years_cashflow():
     arrays = _per_year({"dist": "normal", "mean": 10, "sd": 3}, "per-year-normal")
     x, cf = arrays["x"], arrays["net_cashflow"]
     assert cf.shape == (N, PER_YEAR_H + 1)
-    np.testing.assert_allclose(cf[:, 0], -1.0)            # only the year-0 cost
+    np.testing.assert_allclose(cf[:, 0], -1.0)  # only the year-0 cost
     np.testing.assert_allclose(cf[:, 1:], x[:, 1:], rtol=1e-12, atol=1e-12)
 
 
@@ -532,7 +673,9 @@ def test_per_year_poisson_each_year_and_independent():
     for t in range(PER_YEAR_H + 1):
         col = x[:, t]
         assert np.all(col == np.round(col)) and col.min() >= 0
-        observed = np.array([np.sum(col == k) for k in range(kmax + 1)] + [np.sum(col > kmax)], float)
+        observed = np.array(
+            [np.sum(col == k) for k in range(kmax + 1)] + [np.sum(col > kmax)], float
+        )
         expected = N * np.append(ref.pmf(np.arange(kmax + 1)), ref.sf(kmax))
         e, o = _merged_bins(expected, observed)
         assert stats.chisquare(o, e * N / e.sum()).pvalue > KS_P_MIN, t
@@ -541,7 +684,9 @@ def test_per_year_poisson_each_year_and_independent():
 
 
 def test_per_year_truncated_gamma():
-    x = _per_year({"dist": "gamma", "shape": 2.5, "scale": 4, "lower": 5, "upper": 20}, "per-year-gamma")["x"]
+    x = _per_year(
+        {"dist": "gamma", "shape": 2.5, "scale": 4, "lower": 5, "upper": 20}, "per-year-gamma"
+    )["x"]
     ref = Truncated(stats.gamma(2.5, scale=4), 5, 20)
     assert x.min() >= 5 and x.max() <= 20
     for t in range(PER_YEAR_H + 1):
@@ -560,7 +705,9 @@ def test_per_run_input_is_drawn_once_per_run():
 
 # --------------------------------------------------------------------------- other storage
 def test_distribution_discount_rate_is_sampled_once_per_run():
-    text = scenario_text({}, amount=100.0, discount_rate={"dist": "normal", "mean": 0.08, "sd": 0.02})
+    text = scenario_text(
+        {}, amount=100.0, discount_rate={"dist": "normal", "mean": 0.08, "sd": 0.02}
+    )
     arrays = simulate_arrays(text, seed_for("discount-rate"), ("discount_rate", "npv"))
     assert "discount_rate" in arrays
     assert arrays["discount_rate.dims"] == ("run",)
@@ -572,10 +719,14 @@ def test_distribution_discount_rate_is_sampled_once_per_run():
 
 
 def test_distribution_written_as_line_amount_is_stored_by_line_index():
-    text = scenario_text({}, amount={"dist": "uniform", "min": 10, "max": 20},
-                         cost={"dist": "pert", "min": 1, "mode": 2, "max": 5})
-    arrays = simulate_arrays(text, seed_for("line-amounts"),
-                             ("benefits_0_amount", "costs_0_amount", "net_cashflow"))
+    text = scenario_text(
+        {},
+        amount={"dist": "uniform", "min": 10, "max": 20},
+        cost={"dist": "pert", "min": 1, "mode": 2, "max": 5},
+    )
+    arrays = simulate_arrays(
+        text, seed_for("line-amounts"), ("benefits_0_amount", "costs_0_amount", "net_cashflow")
+    )
     assert "benefits_0_amount" in arrays and "costs_0_amount" in arrays
     b, c = arrays["benefits_0_amount"], arrays["costs_0_amount"]
     assert stats.kstest(b, stats.uniform(10, 10).cdf).pvalue > KS_P_MIN
@@ -600,23 +751,29 @@ def test_range_with_nonpositive_lower_end_is_an_error(lo):
     assert "inputs.x" in str(err)
 
 
-@pytest.mark.parametrize("spec", [
-    {"dist": "poisson", "mean": 4, "lower": 1},
-    {"dist": "binomial", "n": 10, "p": 0.3, "upper": 5},
-    {"dist": "bernoulli", "p": 0.3, "lower": 0},
-    {"dist": "discrete", "values": [1, 2], "weights": [0.5, 0.5], "upper": 1.5},
-    {"dist": "constant", "value": 3, "lower": 0},
-])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"dist": "poisson", "mean": 4, "lower": 1},
+        {"dist": "binomial", "n": 10, "p": 0.3, "upper": 5},
+        {"dist": "bernoulli", "p": 0.3, "lower": 0},
+        {"dist": "discrete", "values": [1, 2], "weights": [0.5, 0.5], "upper": 1.5},
+        {"dist": "constant", "value": 3, "lower": 0},
+    ],
+)
 def test_truncating_a_discrete_distribution_is_an_error(spec):
     err = _raises_scenario_error({"x": spec})
     assert "inputs.x" in str(err)
 
 
-@pytest.mark.parametrize("spec", [
-    {"dist": "normal", "mean": 0, "sd": 1, "lower": 3.5},           # keeps 2.3e-4 of the mass
-    {"dist": "normal", "mean": 0, "sd": 1, "lower": 0.0, "upper": 0.002},  # keeps 8e-4
-    {"dist": "uniform", "min": 0, "max": 1, "upper": -1},            # keeps nothing
-])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"dist": "normal", "mean": 0, "sd": 1, "lower": 3.5},  # keeps 2.3e-4 of the mass
+        {"dist": "normal", "mean": 0, "sd": 1, "lower": 0.0, "upper": 0.002},  # keeps 8e-4
+        {"dist": "uniform", "min": 0, "max": 1, "upper": -1},  # keeps nothing
+    ],
+)
 def test_truncation_keeping_too_little_mass_is_an_error(spec):
     err = _raises_scenario_error({"x": spec})
     assert "inputs.x" in str(err)

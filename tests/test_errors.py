@@ -51,8 +51,14 @@ years = "0"
 """
 
 
-def make(*, scenario: dict | None = None, inputs: str = INPUTS, benefits: str = BENEFITS,
-         costs: str = COSTS, extra: str = "") -> str:
+def make(
+    *,
+    scenario: dict | None = None,
+    inputs: str = INPUTS,
+    benefits: str = BENEFITS,
+    costs: str = COSTS,
+    extra: str = "",
+) -> str:
     """Build TOML text. ``scenario`` maps keys to raw TOML values; None removes a key."""
     sc = dict(SCENARIO)
     for k, v in (scenario or {}).items():
@@ -119,7 +125,7 @@ def test_base_scenario_is_valid(write_toml):
 def test_toml_syntax_error_has_line(write_toml):
     text = make()
     lines = text.splitlines()
-    lines.insert(3, "horizon_years = = 5")       # becomes line 4
+    lines.insert(3, "horizon_years = = 5")  # becomes line 4
     p = write_toml("\n".join(lines) + "\n")
     with pytest.raises(ScenarioError) as info:
         roisim.load_scenario(p)
@@ -230,9 +236,13 @@ def test_wrong_type_in_second_cost_line(load_path):
 
 @pytest.mark.parametrize(
     "sim, path",
-    [("runs = 'many'", "simulation.runs"), ("runs = 0", "simulation.runs"),
-     ("runs = 10.5", "simulation.runs"), ("seed = -1", "simulation.seed"),
-     ("seed = 'abc'", "simulation.seed")],
+    [
+        ("runs = 'many'", "simulation.runs"),
+        ("runs = 0", "simulation.runs"),
+        ("runs = 10.5", "simulation.runs"),
+        ("seed = -1", "simulation.seed"),
+        ("seed = 'abc'", "simulation.seed"),
+    ],
 )
 def test_bad_simulation_table(load_path, sim, path):
     load_path(make(extra=f"[simulation]\n{sim}\n"), path)
@@ -242,18 +252,39 @@ def test_bad_simulation_table(load_path, sim, path):
 @pytest.mark.parametrize(
     "text, path, suggestion",
     [
-        (make(scenario={"horizon_years": None, "horizon_year": "5"}), "scenario.horizon_year",
-         "horizon_years"),
+        (
+            make(scenario={"horizon_years": None, "horizon_year": "5"}),
+            "scenario.horizon_year",
+            "horizon_years",
+        ),
         (make(scenario={"timming": '"mid-year"'}), "scenario.timming", "timing"),
         (make(extra="[simulations]\nruns = 10\n"), "simulations", "simulation"),
         (make(extra="[simulation]\nrun = 10\n"), "simulation.run", "runs"),
-        (make(benefits='[[benefits]]\nname = "b"\namount = 1\nyeers = "1.."\n'),
-         "benefits[0].yeers", "years"),
-        (make(costs='[[costs]]\nname = "c"\namount = 1\ngrowht = 0.1\n'), "costs[0].growht", "growth"),
-        (with_input('x = { dist = "normal", mean = 1, sd = 2, uper = 5 }'), "inputs.x.uper", "upper"),
-        (with_input('x = { dist = "pert", min = 1, mode = 2, max = 5, lamda = 3 }'),
-         "inputs.x.lamda", "lambda"),
-        (with_input('x = { dist = "normal", mean = 1, sd = 2, pr = "year" }'), "inputs.x.pr", "per"),
+        (
+            make(benefits='[[benefits]]\nname = "b"\namount = 1\nyeers = "1.."\n'),
+            "benefits[0].yeers",
+            "years",
+        ),
+        (
+            make(costs='[[costs]]\nname = "c"\namount = 1\ngrowht = 0.1\n'),
+            "costs[0].growht",
+            "growth",
+        ),
+        (
+            with_input('x = { dist = "normal", mean = 1, sd = 2, uper = 5 }'),
+            "inputs.x.uper",
+            "upper",
+        ),
+        (
+            with_input('x = { dist = "pert", min = 1, mode = 2, max = 5, lamda = 3 }'),
+            "inputs.x.lamda",
+            "lambda",
+        ),
+        (
+            with_input('x = { dist = "normal", mean = 1, sd = 2, pr = "year" }'),
+            "inputs.x.pr",
+            "per",
+        ),
     ],
 )
 def test_unknown_key_with_suggestion(load_path, text, path, suggestion):
@@ -264,12 +295,23 @@ def test_unknown_top_level_key(load_path):
     load_path("title = 'x'\n" + make(), "title")
 
 
-@pytest.mark.parametrize("typo, right", [("normall", "normal"), ("lognorm", "lognormal"),
-                                         ("Poisson", "poisson"), ("triangle", "triangular"),
-                                         ("bernouli", "bernoulli")])
+@pytest.mark.parametrize(
+    "typo, right",
+    [
+        ("normall", "normal"),
+        ("lognorm", "lognormal"),
+        ("Poisson", "poisson"),
+        ("triangle", "triangular"),
+        ("bernouli", "bernoulli"),
+    ],
+)
 def test_unknown_distribution_with_suggestion(load_path, typo, right):
-    load_path(with_input(f'x = {{ dist = "{typo}", mean = 1, sd = 2 }}'), "inputs.x.dist",
-              "did you mean", f"'{right}'")
+    load_path(
+        with_input(f'x = {{ dist = "{typo}", mean = 1, sd = 2 }}'),
+        "inputs.x.dist",
+        "did you mean",
+        f"'{right}'",
+    )
 
 
 def test_distribution_table_without_dist(load_path):
@@ -299,15 +341,19 @@ def test_missing_distribution_parameter(load_path, line, paths):
     "line, paths",
     [
         ('x = { dist = "normal", mean = 1, sd = 2, p5 = 0 }', ("inputs.x", "inputs.x.p5")),
-        ('x = { dist = "normal", mean = 1, sd = 2, p5 = 0, p95 = 3 }',
-         ("inputs.x", "inputs.x.p5", "inputs.x.p95", "inputs.x.mean", "inputs.x.sd")),
+        (
+            'x = { dist = "normal", mean = 1, sd = 2, p5 = 0, p95 = 3 }',
+            ("inputs.x", "inputs.x.p5", "inputs.x.p95", "inputs.x.mean", "inputs.x.sd"),
+        ),
         ('x = { dist = "poisson", mean = 1, sd = 2 }', ("inputs.x", "inputs.x.sd")),
         ('x = { dist = "uniform", min = 1, max = 2, mode = 1.5 }', ("inputs.x", "inputs.x.mode")),
         ('x = { dist = "bernoulli", p = 0.5, n = 3 }', ("inputs.x", "inputs.x.n")),
         ('x = { dist = "gamma", shape = 2, scale = 1, mean = 2 }', ("inputs.x", "inputs.x.mean")),
         ('x = { dist = "constant", value = 1, sd = 1 }', ("inputs.x", "inputs.x.sd")),
-        ('x = { dist = "triangular", min = 1, mode = 2, max = 3, lambda = 4 }',
-         ("inputs.x", "inputs.x.lambda")),
+        (
+            'x = { dist = "triangular", min = 1, mode = 2, max = 3, lambda = 4 }',
+            ("inputs.x", "inputs.x.lambda"),
+        ),
     ],
 )
 def test_extra_distribution_parameter(load_path, line, paths):
@@ -326,7 +372,10 @@ def test_extra_distribution_parameter(load_path, line, paths):
         ('x = { dist = "gamma", shape = 1, scale = -1 }', "inputs.x.scale"),
         ('x = { dist = "beta", alpha = 0, beta = 1 }', "inputs.x.alpha"),
         ('x = { dist = "beta", alpha = 1, beta = -1 }', "inputs.x.beta"),
-        ('x = { dist = "beta", alpha = 1, beta = 1, min = 2, max = 1 }', ("inputs.x.min", "inputs.x.max")),
+        (
+            'x = { dist = "beta", alpha = 1, beta = 1, min = 2, max = 1 }',
+            ("inputs.x.min", "inputs.x.max"),
+        ),
         ('x = { dist = "uniform", min = 2, max = 2 }', ("inputs.x.min", "inputs.x.max")),
         ('x = { dist = "uniform", min = 3, max = 2 }', ("inputs.x.min", "inputs.x.max")),
         ('x = { dist = "pert", min = 5, mode = 5, max = 5 }', ("inputs.x.min", "inputs.x.max")),
@@ -334,19 +383,27 @@ def test_extra_distribution_parameter(load_path, line, paths):
         ('x = { dist = "pert", min = 1, mode = 0, max = 5 }', "inputs.x.mode"),
         ('x = { dist = "pert", min = 1, mode = 2, max = 5, lambda = -1 }', "inputs.x.lambda"),
         ('x = { dist = "triangular", min = 1, mode = 6, max = 5 }', "inputs.x.mode"),
-        ('x = { dist = "triangular", min = 6, mode = 6, max = 5 }', ("inputs.x.min", "inputs.x.max")),
+        (
+            'x = { dist = "triangular", min = 6, mode = 6, max = 5 }',
+            ("inputs.x.min", "inputs.x.max"),
+        ),
         ('x = { dist = "bernoulli", p = 1.5 }', "inputs.x.p"),
         ('x = { dist = "bernoulli", p = -0.1 }', "inputs.x.p"),
         ('x = { dist = "binomial", n = 10, p = 2 }', "inputs.x.p"),
         ('x = { dist = "binomial", n = -3, p = 0.5 }', "inputs.x.n"),
         ('x = { dist = "binomial", n = 2.5, p = 0.5 }', "inputs.x.n"),
         ('x = { dist = "poisson", mean = -1 }', "inputs.x.mean"),
-        ('x = { dist = "discrete", values = [1, 2], weights = [1, -1] }',
-         ("inputs.x.weights", "inputs.x.weights[1]")),
+        (
+            'x = { dist = "discrete", values = [1, 2], weights = [1, -1] }',
+            ("inputs.x.weights", "inputs.x.weights[1]"),
+        ),
         ('x = { dist = "discrete", values = [1, 2], weights = [1] }', "inputs.x.weights"),
         ('x = { dist = "discrete", values = [1, 2], weights = [1, 2, 3] }', "inputs.x.weights"),
         ('x = { dist = "discrete", values = [1, 2], weights = [0, 0] }', "inputs.x.weights"),
-        ('x = { dist = "discrete", values = [], weights = [] }', ("inputs.x.values", "inputs.x.weights")),
+        (
+            'x = { dist = "discrete", values = [], weights = [] }',
+            ("inputs.x.values", "inputs.x.weights"),
+        ),
         ('x = { dist = "normal", p5 = 10, p95 = 10 }', ("inputs.x.p5", "inputs.x.p95")),
         ('x = { dist = "normal", p5 = 10, p95 = 5 }', ("inputs.x.p5", "inputs.x.p95")),
         ('x = { dist = "lognormal", p5 = 10, p95 = 5 }', ("inputs.x.p5", "inputs.x.p95")),
@@ -372,11 +429,11 @@ def test_range_malformed(load_path, rng):
 @pytest.mark.parametrize(
     "bounds, paths",
     [
-        ("lower = 4", "inputs.x.lower"),                          # keeps 3.2e-5
+        ("lower = 4", "inputs.x.lower"),  # keeps 3.2e-5
         ("upper = -4", "inputs.x.upper"),
         ("lower = 0, upper = 0.002", ("inputs.x.lower", "inputs.x.upper")),  # keeps 8e-4
-        ("lower = 10, upper = 20", ("inputs.x.lower", "inputs.x.upper")),    # keeps ~0
-        ("lower = 2, upper = 1", ("inputs.x.lower", "inputs.x.upper")),      # empty
+        ("lower = 10, upper = 20", ("inputs.x.lower", "inputs.x.upper")),  # keeps ~0
+        ("lower = 2, upper = 1", ("inputs.x.lower", "inputs.x.upper")),  # empty
     ],
 )
 def test_truncation_keeping_too_little_mass(load_path, bounds, paths):
@@ -394,8 +451,13 @@ def test_truncation_keeping_enough_mass_is_fine(write_toml):
 
 @pytest.mark.parametrize(
     "dist",
-    ['dist = "poisson", mean = 3', 'dist = "binomial", n = 5, p = 0.3', 'dist = "bernoulli", p = 0.3',
-     'dist = "discrete", values = [1, 2], weights = [1, 1]', 'dist = "constant", value = 4'],
+    [
+        'dist = "poisson", mean = 3',
+        'dist = "binomial", n = 5, p = 0.3',
+        'dist = "bernoulli", p = 0.3',
+        'dist = "discrete", values = [1, 2], weights = [1, 1]',
+        'dist = "constant", value = 4',
+    ],
 )
 @pytest.mark.parametrize("bound", ["lower", "upper"])
 def test_truncation_on_discrete_distribution(load_path, dist, bound):
@@ -404,7 +466,9 @@ def test_truncation_on_discrete_distribution(load_path, dist, bound):
 
 @pytest.mark.parametrize("per", ['"years"', '"month"', '"Run"', "1", "true"])
 def test_bad_per(load_path, per):
-    load_path(with_input(f'x = {{ dist = "normal", mean = 1, sd = 2, per = {per} }}'), "inputs.x.per")
+    load_path(
+        with_input(f'x = {{ dist = "normal", mean = 1, sd = 2, per = {per} }}'), "inputs.x.per"
+    )
 
 
 @pytest.mark.parametrize("name", ["year", "npv", "2fast", "my-input", "for", "min", "log"])
@@ -414,23 +478,23 @@ def test_bad_input_names(load_path, name):
 
 # --------------------------------------------------------------------------- expressions
 BAD_EXPRESSIONS = [
-    "hours *",                       # syntax
-    "(hours + 1",                    # syntax
-    "hours hours",                   # syntax
-    "foo(hours)",                    # unknown function
-    "hours.__class__",               # attribute access
+    "hours *",  # syntax
+    "(hours + 1",  # syntax
+    "hours hours",  # syntax
+    "foo(hours)",  # unknown function
+    "hours.__class__",  # attribute access
     "hourly_rate.real",
     "__import__('os')",
     "lambda: 1",
     "lambda x: x",
-    "'abc'",                         # string literal
+    "'abc'",  # string literal
     "hours + 'abc'",
-    "hours[0]",                      # subscript
+    "hours[0]",  # subscript
     "[hours, 1][0]",
     "(1, 2)",
     "{1: 2}",
-    "1 < hours < 3",                 # chained comparison
-    "hours ^ 2",                     # xor instead of power
+    "1 < hours < 3",  # chained comparison
+    "hours ^ 2",  # xor instead of power
     "hours // 2",
     "hours % 2",
     "hours if hours > 1 else 2",
@@ -438,7 +502,7 @@ BAD_EXPRESSIONS = [
     "not hours",
     "(y := 3)",
     "[x for x in [1]]",
-    "min(hours)",                    # too few arguments
+    "min(hours)",  # too few arguments
     "clip(hours, 1)",
     "where(hours > 1, 2)",
     "sqrt(hours, 2)",
@@ -452,11 +516,11 @@ BAD_EXPRESSIONS = [
     "   ",
     "f'{hours}'",
     "b'1'",
-    "exp",                           # function used as a name
+    "exp",  # function used as a name
     "hours @ hours",
     "~hours",
     "hours << 2",
-    "1e999",                         # not finite
+    "1e999",  # not finite
 ]
 
 
@@ -466,14 +530,16 @@ def test_bad_expression_in_input(load_path, expr):
     load_path(text, "inputs.x")
 
 
-@pytest.mark.parametrize("expr", ["foo(year)", "hours.__class__", "hours ^ 2", "1 < year < 3", "'x'"])
+@pytest.mark.parametrize(
+    "expr", ["foo(year)", "hours.__class__", "hours ^ 2", "1 < year < 3", "'x'"]
+)
 def test_bad_expression_in_line_amount(load_path, expr):
     text = make(benefits=f"[[benefits]]\nname = \"b\"\namount = {json.dumps(expr)}\n")
     load_path(text, "benefits[0].amount")
 
 
 def test_bad_expression_in_growth(load_path):
-    text = make(costs=f'[[costs]]\nname = "c"\namount = 10\ngrowth = "hours.__class__"\n')
+    text = make(costs='[[costs]]\nname = "c"\namount = 10\ngrowth = "hours.__class__"\n')
     load_path(text, "costs[0].growth")
 
 
@@ -521,11 +587,13 @@ def test_dependency_cycle_names_members(load_path, inputs, members):
 
 def test_long_dependency_chain_is_not_a_cycle(write_toml):
     chain = "".join(f'v{i} = "v{i - 1} + 1"\n' for i in range(1, 40))
-    text = make(inputs=INPUTS + "v0 = 1\n" + chain,
-                benefits='[[benefits]]\nname = "b"\namount = "v39 * 1000"\n')
+    text = make(
+        inputs=INPUTS + "v0 = 1\n" + chain,
+        benefits='[[benefits]]\nname = "b"\namount = "v39 * 1000"\n',
+    )
     res = roisim.simulate(roisim.load_scenario(write_toml(text)), runs=10, seed=1)
     cf = res.dataset["net_cashflow"].values
-    assert cf[0, 1] == pytest.approx(40_000)   # v39 = v0 + 39 = 40
+    assert cf[0, 1] == pytest.approx(40_000)  # v39 = v0 + 39 = 40
 
 
 # --------------------------------------------------------------------------- years, horizon, timing
@@ -535,8 +603,22 @@ def test_years_outside_horizon(load_path, years):
     load_path(text, ("benefits[0].years", "benefits[0].years[0]", "benefits[0].years[1]"))
 
 
-@pytest.mark.parametrize("years", ['"1-3"', '"abc"', '"4..2"', '"1..2..3"', '"..3"', '""', "[]",
-                                   '[1, "2"]', "[1.5]", "true", '"1,2"'])
+@pytest.mark.parametrize(
+    "years",
+    [
+        '"1-3"',
+        '"abc"',
+        '"4..2"',
+        '"1..2..3"',
+        '"..3"',
+        '""',
+        "[]",
+        '[1, "2"]',
+        "[1.5]",
+        "true",
+        '"1,2"',
+    ],
+)
 def test_bad_years_syntax(load_path, years):
     text = make(benefits=f'[[benefits]]\nname = "b"\namount = 1\nyears = {years}\n')
     load_path(text, ("benefits[0].years", "benefits[0].years[0]", "benefits[0].years[1]"))
@@ -572,37 +654,49 @@ def test_bad_discount_rate_number(load_path, rate):
 
 @pytest.mark.parametrize(
     "rate",
-    ['{ dist = "normal", mean = 0.05, sd = 1 }',
-     '{ dist = "uniform", min = -2, max = 0.1 }',
-     '{ dist = "triangular", min = -1.5, mode = 0, max = 0.1 }',
-     '{ dist = "discrete", values = [-1, 0.1], weights = [1, 1] }'],
+    [
+        '{ dist = "normal", mean = 0.05, sd = 1 }',
+        '{ dist = "uniform", min = -2, max = 0.1 }',
+        '{ dist = "triangular", min = -1.5, mode = 0, max = 0.1 }',
+        '{ dist = "discrete", values = [-1, 0.1], weights = [1, 1] }',
+    ],
 )
 def test_discount_rate_distribution_reaching_minus_one(load_path, rate):
-    load_path(make(scenario={"discount_rate": rate}),
-              ("scenario.discount_rate", "scenario.discount_rate.min", "scenario.discount_rate.values"),
-              simulate=True)
+    load_path(
+        make(scenario={"discount_rate": rate}),
+        ("scenario.discount_rate", "scenario.discount_rate.min", "scenario.discount_rate.values"),
+        simulate=True,
+    )
 
 
 def test_discount_rate_distribution_bad_params(load_path):
-    load_path(make(scenario={"discount_rate": '{ dist = "normal", mean = 0.05, sd = 0 }'}),
-              "scenario.discount_rate.sd")
+    load_path(
+        make(scenario={"discount_rate": '{ dist = "normal", mean = 0.05, sd = 0 }'}),
+        "scenario.discount_rate.sd",
+    )
 
 
 # --------------------------------------------------------------------------- run-time errors
 def test_negative_constant_cost(load_path):
-    load_path(make(costs='[[costs]]\nname = "Build"\namount = -5\nyears = "0"\n'), "costs[0].amount")
+    load_path(
+        make(costs='[[costs]]\nname = "Build"\namount = -5\nyears = "0"\n'), "costs[0].amount"
+    )
 
 
 def test_cost_that_goes_negative_in_a_run(load_path):
-    text = make(inputs=INPUTS + 'x = { dist = "normal", mean = 0, sd = 1000 }\n',
-                costs='[[costs]]\nname = "Cloud bill"\namount = 5000\nyears = "0"\n\n'
-                      '[[costs]]\nname = "Wobbly cost"\namount = "x"\nyears = "1.."\n')
+    text = make(
+        inputs=INPUTS + 'x = { dist = "normal", mean = 0, sd = 1000 }\n',
+        costs='[[costs]]\nname = "Cloud bill"\namount = 5000\nyears = "0"\n\n'
+        '[[costs]]\nname = "Wobbly cost"\namount = "x"\nyears = "1.."\n',
+    )
     err = load_path(text, ("costs[1].amount", "costs[1]"), simulate=True)
     assert "Wobbly cost" in str(err) or "costs[1]" in str(err)
 
 
 def test_cost_distribution_that_can_be_negative(load_path):
-    text = make(costs='[[costs]]\nname = "Cloud"\namount = { dist = "normal", mean = 10, sd = 5 }\n')
+    text = make(
+        costs='[[costs]]\nname = "Cloud"\namount = { dist = "normal", mean = 10, sd = 5 }\n'
+    )
     load_path(text, ("costs[0].amount", "costs[0]"), simulate=True)
 
 
@@ -621,8 +715,9 @@ def test_cost_expression_going_negative_in_later_years(load_path):
     ],
 )
 def test_nan_or_inf_in_derived_input(load_path, extra_inputs, paths):
-    text = make(inputs=INPUTS + extra_inputs,
-                benefits='[[benefits]]\nname = "b"\namount = "saving + y"\n')
+    text = make(
+        inputs=INPUTS + extra_inputs, benefits='[[benefits]]\nname = "b"\namount = "saving + y"\n'
+    )
     load_path(text, paths + ("benefits[0].amount",), simulate=True)
 
 
@@ -633,15 +728,20 @@ def test_nan_in_line_amount(load_path):
 
 def test_inf_from_huge_power_constant_expression(load_path):
     with time_limit(60):
-        load_path(with_input('x = "9 ** 9 ** 9 ** 9"').replace('"saving"', '"saving + x"'),
-                  ("inputs.x", "benefits[0].amount"), simulate=True)
+        load_path(
+            with_input('x = "9 ** 9 ** 9 ** 9"').replace('"saving"', '"saving + x"'),
+            ("inputs.x", "benefits[0].amount"),
+            simulate=True,
+        )
 
 
 # --------------------------------------------------------------------------- --set overrides
 def test_override_unknown_input(write_toml):
-    err = expect(write_toml(make()), ("inputs.hourly_rat", "inputs.hourly_rat.mean", "--set",
-                                      "--set inputs.hourly_rat.mean"),
-                 overrides=["inputs.hourly_rat.mean=80"])
+    err = expect(
+        write_toml(make()),
+        ("inputs.hourly_rat", "inputs.hourly_rat.mean", "--set", "--set inputs.hourly_rat.mean"),
+        overrides=["inputs.hourly_rat.mean=80"],
+    )
     assert "hourly_rat" in str(err)
 
 
@@ -656,8 +756,10 @@ def test_override_unknown_input(write_toml):
         ("scenario.timing=sideways", "scenario.timing"),
         ("benefits[0].amount=hourly_rat", "benefits[0].amount"),
         ("benefits[3].amount=5", ("--set", "--set benefits[3].amount", "benefits[3]")),
-        ("scenario.horizon_years.x=1", ("--set", "--set scenario.horizon_years.x",
-                                        "scenario.horizon_years")),
+        (
+            "scenario.horizon_years.x=1",
+            ("--set", "--set scenario.horizon_years.x", "scenario.horizon_years"),
+        ),
         ("inputs.hourly_rate.sd", ("--set", "")),
         ("=5", ("--set", "--set ")),
         ("inputs..sd=5", ("--set", "--set inputs..sd")),
@@ -669,8 +771,10 @@ def test_bad_override(write_toml, override, paths):
 
 def test_good_override_is_applied(write_toml):
     base = roisim.load_scenario(write_toml(make()))
-    sc = roisim.load_scenario(write_toml(make(), "b.toml"),
-                              overrides=["scenario.horizon_years=3", "inputs.hourly_rate.mean=80"])
+    sc = roisim.load_scenario(
+        write_toml(make(), "b.toml"),
+        overrides=["scenario.horizon_years=3", "inputs.hourly_rate.mean=80"],
+    )
     assert base.horizon_years == 5 and sc.horizon_years == 3
     ds = roisim.simulate(sc, runs=200, seed=1).dataset
     assert ds.sizes["year"] == 4
@@ -702,10 +806,10 @@ def _attacks(target: Path) -> list[str]:
         f"open('{t}', 'w')",
         f"exec(\"open('{t}','w')\")",
         f"eval(\"__import__('os').system('touch {t}')\")",
-        f"().__class__.__bases__[0].__subclasses__()",
-        f"[c for c in ().__class__.__base__.__subclasses__()]",
+        "().__class__.__bases__[0].__subclasses__()",
+        "[c for c in ().__class__.__base__.__subclasses__()]",
         f"(lambda: __import__('os').system('touch {t}'))()",
-        f"globals()['__builtins__']",
+        "globals()['__builtins__']",
         f"getattr(__builtins__, 'open')('{t}', 'w')",
     ]
 
@@ -719,7 +823,9 @@ def test_expression_never_runs_code(write_toml, tmp_path, attack):
         where = {
             "input": with_input(f"x = {json.dumps(expr)}"),
             "amount": make(benefits=f"[[benefits]]\nname = 'b'\namount = {json.dumps(expr)}\n"),
-            "growth": make(costs=f"[[costs]]\nname = 'c'\namount = 1\ngrowth = {json.dumps(expr)}\n"),
+            "growth": make(
+                costs=f"[[costs]]\nname = 'c'\namount = 1\ngrowth = {json.dumps(expr)}\n"
+            ),
         }
         for label, text in where.items():
             with pytest.raises(ScenarioError):
@@ -736,7 +842,9 @@ def test_expression_never_runs_code(write_toml, tmp_path, attack):
 def test_pwned_expression_named_in_error(write_toml):
     if PWNED.exists():
         PWNED.unlink()
-    text = with_input(json.dumps("x") + " = " + json.dumps("__import__('os').system('touch /tmp/pwned_roisim')"))
+    text = with_input(
+        json.dumps("x") + " = " + json.dumps("__import__('os').system('touch /tmp/pwned_roisim')")
+    )
     err = expect(write_toml(text), "inputs.x")
     assert any(w in str(err).lower() for w in ("__import__", "not allowed", "unknown", "function"))
     assert not PWNED.exists()
@@ -745,8 +853,12 @@ def test_pwned_expression_named_in_error(write_toml):
 # --------------------------------------------------------------------------- hypothesis: garbage in
 _TMP = Path(tempfile.mkdtemp(prefix="roisim_hyp_"))
 atexit.register(shutil.rmtree, _TMP, True)
-HYP = settings(max_examples=60, deadline=None, derandomize=True,
-               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+HYP = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 # simulating a new scenario structure compiles a kernel (~0.5 s cold), so fewer examples there
 HYP_SIM = settings(HYP, max_examples=20)
 
@@ -806,7 +918,9 @@ def _tv(v) -> str:
 def to_toml(doc: dict) -> str:
     out = []
     for k, v in doc.items():
-        if not isinstance(v, (dict, list)) or (isinstance(v, list) and not all(isinstance(x, dict) for x in v)):
+        if not isinstance(v, (dict, list)) or (
+            isinstance(v, list) and not all(isinstance(x, dict) for x in v)
+        ):
             out.append(f"{json.dumps(k)} = {_tv(v)}")
     for k, v in doc.items():
         if isinstance(v, dict):
@@ -828,8 +942,11 @@ _garbage = st.one_of(
     _safe_text,
     st.booleans(),
     st.lists(st.integers(-3, 3), max_size=3),
-    st.dictionaries(st.sampled_from(["dist", "mean", "sd", "per", "lower"]),
-                    st.one_of(st.integers(-3, 3), _safe_text), max_size=3),
+    st.dictionaries(
+        st.sampled_from(["dist", "mean", "sd", "per", "lower"]),
+        st.one_of(st.integers(-3, 3), _safe_text),
+        max_size=3,
+    ),
 )
 NAMES = ["a", "b", "c", "d"]
 _num = st.floats(-1e4, 1e4, allow_nan=False).map(lambda v: round(v, 3))
@@ -841,9 +958,29 @@ def _chance(draw, percent: int) -> bool:
 
 @st.composite
 def valid_dists(draw, positive=False):
-    fam = draw(st.sampled_from(["normal", "normal_p", "lognormal", "lognormal_m", "lognormal_mu", "pert",
-                                "triangular", "uniform", "beta", "gamma", "gamma_m", "poisson",
-                                "binomial", "bernoulli", "discrete", "constant", "range"]))
+    fam = draw(
+        st.sampled_from(
+            [
+                "normal",
+                "normal_p",
+                "lognormal",
+                "lognormal_m",
+                "lognormal_mu",
+                "pert",
+                "triangular",
+                "uniform",
+                "beta",
+                "gamma",
+                "gamma_m",
+                "poisson",
+                "binomial",
+                "bernoulli",
+                "discrete",
+                "constant",
+                "range",
+            ]
+        )
+    )
     lo = draw(st.floats(0.1 if positive else -100, 100))
     w = draw(st.floats(0.01, 1000))
     mid = draw(st.floats(0, 1))
@@ -868,18 +1005,27 @@ def valid_dists(draw, positive=False):
     }[fam]
     if _chance(draw, 25):
         d["per"] = draw(st.sampled_from(["run", "year"]))
-    if _chance(draw, 15) and fam not in ("poisson", "binomial", "bernoulli", "discrete", "constant"):
+    if _chance(draw, 15) and fam not in (
+        "poisson",
+        "binomial",
+        "bernoulli",
+        "discrete",
+        "constant",
+    ):
         # mostly bounds that keep a reasonable share of the mass, sometimes not
         d[draw(st.sampled_from(["lower", "upper"]))] = lo + draw(st.floats(-1.0, 1.2)) * w
     return d
 
 
-_atoms = st.one_of(st.sampled_from(NAMES + ["year", "1", "0", "2.5", "-1", "1e300"]),
-                   st.integers(-50, 50).map(str))
+_atoms = st.one_of(
+    st.sampled_from(NAMES + ["year", "1", "0", "2.5", "-1", "1e300"]), st.integers(-50, 50).map(str)
+)
 
 
 def _combine(children):
-    binop = st.tuples(children, st.sampled_from(["+", "-", "*", "/", "**", "<", ">=", "==", "!="]), children)
+    binop = st.tuples(
+        children, st.sampled_from(["+", "-", "*", "/", "**", "<", ">=", "==", "!="]), children
+    )
     func1 = st.tuples(st.sampled_from(["abs", "exp", "log", "sqrt", "-"]), children)
     func3 = st.tuples(st.sampled_from(["clip", "where"]), children, children, children)
     func2 = st.tuples(st.sampled_from(["min", "max"]), children, children)
@@ -892,8 +1038,34 @@ def _combine(children):
 
 
 valid_expressions = st.recursive(_atoms, _combine, max_leaves=8)
-_soup_tokens = st.sampled_from(["a", "b", "year", "1", " + ", " * ", " ** ", "(", ")", ",", "min(", "log(",
-                                "foo(", ".", "[", "]", "'", "__", "lambda ", ":", " ^ ", "@", "%", " < "])
+_soup_tokens = st.sampled_from(
+    [
+        "a",
+        "b",
+        "year",
+        "1",
+        " + ",
+        " * ",
+        " ** ",
+        "(",
+        ")",
+        ",",
+        "min(",
+        "log(",
+        "foo(",
+        ".",
+        "[",
+        "]",
+        "'",
+        "__",
+        "lambda ",
+        ":",
+        " ^ ",
+        "@",
+        "%",
+        " < ",
+    ]
+)
 soup_expressions = st.lists(_soup_tokens, min_size=1, max_size=12).map("".join)
 expressions = st.one_of(valid_expressions, valid_expressions, soup_expressions)
 
@@ -910,9 +1082,12 @@ def lines(draw, cost=False):
     else:
         line["amount"] = draw(valid_dists(positive=cost))
     if _chance(draw, 50):
-        line["years"] = draw(st.one_of(
-            st.sampled_from(["1..", "0", "2..4", "0..", "0..3", "3"]),
-            st.lists(st.integers(0, 4), min_size=1, max_size=3, unique=True)))
+        line["years"] = draw(
+            st.one_of(
+                st.sampled_from(["1..", "0", "2..4", "0..", "0..3", "3"]),
+                st.lists(st.integers(0, 4), min_size=1, max_size=3, unique=True),
+            )
+        )
     if _chance(draw, 25):
         line["ramp"] = draw(st.lists(st.floats(0, 2), max_size=2))
     if _chance(draw, 25):
@@ -922,16 +1097,28 @@ def lines(draw, cost=False):
 
 @st.composite
 def valid_documents(draw):
-    sc = {"name": draw(_safe_text.filter(str.strip)), "horizon_years": draw(st.integers(4, 12)),
-          "discount_rate": draw(st.one_of(st.floats(-0.5, 1.0),
-                                          st.just({"dist": "uniform", "min": 0.0, "max": 0.2}))),
-          "timing": draw(st.sampled_from(["end-of-year", "mid-year"])),
-          "currency": draw(st.sampled_from(["GBP", "USD", "EUR"]))}
-    inputs = {"a": draw(valid_dists()), "b": draw(st.one_of(valid_dists(), _num)),
-              "c": draw(valid_dists()), "d": draw(valid_expressions.filter(lambda e: "d" not in e))}
-    doc = {"scenario": sc, "simulation": {"runs": 100, "seed": draw(st.integers(0, 2**63 - 1))},
-           "inputs": inputs, "benefits": draw(st.lists(lines(), min_size=1, max_size=3)),
-           "costs": draw(st.lists(lines(cost=True), max_size=2))}
+    sc = {
+        "name": draw(_safe_text.filter(str.strip)),
+        "horizon_years": draw(st.integers(4, 12)),
+        "discount_rate": draw(
+            st.one_of(st.floats(-0.5, 1.0), st.just({"dist": "uniform", "min": 0.0, "max": 0.2}))
+        ),
+        "timing": draw(st.sampled_from(["end-of-year", "mid-year"])),
+        "currency": draw(st.sampled_from(["GBP", "USD", "EUR"])),
+    }
+    inputs = {
+        "a": draw(valid_dists()),
+        "b": draw(st.one_of(valid_dists(), _num)),
+        "c": draw(valid_dists()),
+        "d": draw(valid_expressions.filter(lambda e: "d" not in e)),
+    }
+    doc = {
+        "scenario": sc,
+        "simulation": {"runs": 100, "seed": draw(st.integers(0, 2**63 - 1))},
+        "inputs": inputs,
+        "benefits": draw(st.lists(lines(), min_size=1, max_size=3)),
+        "costs": draw(st.lists(lines(cost=True), max_size=2)),
+    }
     return doc
 
 
@@ -960,8 +1147,25 @@ def mutated_documents(draw):
         else:
             target = node[key] if isinstance(node[key], dict) else node
             if isinstance(target, dict):
-                target[draw(st.sampled_from(["bogus", "mean", "sd", "years", "per", "lower", "dist",
-                                             "horizon_years", "runs", "amount", "x y"]))] = draw(_garbage)
+                target[
+                    draw(
+                        st.sampled_from(
+                            [
+                                "bogus",
+                                "mean",
+                                "sd",
+                                "years",
+                                "per",
+                                "lower",
+                                "dist",
+                                "horizon_years",
+                                "runs",
+                                "amount",
+                                "x y",
+                            ]
+                        )
+                    )
+                ] = draw(_garbage)
     return doc
 
 
@@ -976,11 +1180,17 @@ def test_generated_documents_only_raise_scenario_error(doc):
 @HYP_SIM
 @given(expressions, st.sampled_from(["input", "amount", "growth", "cost"]))
 def test_generated_expressions_only_raise_scenario_error(expr, where):
-    doc = {"scenario": {"name": "gen", "horizon_years": 4, "discount_rate": 0.05},
-           "inputs": {"a": {"dist": "normal", "mean": 1, "sd": 1},
-                      "b": {"dist": "poisson", "mean": 2, "per": "year"},
-                      "c": {"dist": "uniform", "min": 0, "max": 10}, "d": "a * c"},
-           "benefits": [{"name": "b", "amount": 100}], "costs": [{"name": "c", "amount": 10}]}
+    doc = {
+        "scenario": {"name": "gen", "horizon_years": 4, "discount_rate": 0.05},
+        "inputs": {
+            "a": {"dist": "normal", "mean": 1, "sd": 1},
+            "b": {"dist": "poisson", "mean": 2, "per": "year"},
+            "c": {"dist": "uniform", "min": 0, "max": 10},
+            "d": "a * c",
+        },
+        "benefits": [{"name": "b", "amount": 100}],
+        "costs": [{"name": "c", "amount": 10}],
+    }
     if where == "input":
         doc["inputs"]["y"] = expr
         doc["benefits"][0]["amount"] = "y"
@@ -998,23 +1208,29 @@ def test_generated_expressions_only_raise_scenario_error(expr, where):
 @HYP
 @given(st.text(max_size=60))
 def test_random_expression_text_only_raises_scenario_error(expr):
-    doc = {"scenario": {"name": "gen", "horizon_years": 3, "discount_rate": 0.05},
-           "inputs": {"a": {"dist": "normal", "mean": 1, "sd": 1}, "y": expr},
-           "benefits": [{"name": "b", "amount": "y"}]}
+    doc = {
+        "scenario": {"name": "gen", "horizon_years": 3, "discount_rate": 0.05},
+        "inputs": {"a": {"dist": "normal", "mean": 1, "sd": 1}, "y": expr},
+        "benefits": [{"name": "b", "amount": "y"}],
+    }
     path = _TMP / "expr_text.toml"
     path.write_text(to_toml(doc), encoding="utf-8")
     _load_and_maybe_run(path)
 
 
-@pytest.mark.parametrize("expr,called", [
-    ("__import__('os')", "__import__"),
-    ("npv(hours)", "npv"),
-    ("round(hours)", "round"),
-    ("os.system(1)", "os.system"),
-    ("hours.__class__()", "hours.__class__"),
-])
+@pytest.mark.parametrize(
+    "expr,called",
+    [
+        ("__import__('os')", "__import__"),
+        ("npv(hours)", "npv"),
+        ("round(hours)", "round"),
+        ("os.system(1)", "os.system"),
+        ("hours.__class__()", "hours.__class__"),
+    ],
+)
 def test_unknown_function_is_named_with_the_allowed_list(load_path, expr, called):
     """The message names the function that was called and lists every one that may be."""
-    from roisim.expressions import FUNCTIONS
+    from roisim.scenario.expressions import FUNCTIONS
+
     err = load_path(with_input(f"x = {json.dumps(expr)}"), "inputs.x", f"'{called}'")
     assert "only " + ", ".join(FUNCTIONS) + " can be called" in str(err)

@@ -1,4 +1,5 @@
 """roisim.finance on deterministic flows: closed forms and numpy_financial as the oracles."""
+
 from __future__ import annotations
 
 import math
@@ -55,18 +56,24 @@ def test_npv_end_of_year_matches_numpy_financial(rate, flows):
     got = f(finance.npv(rate, arr(flows)))
     assert got == pytest.approx(expected, rel=1e-12, abs=1e-9)
     # default timing is end-of-year
-    assert f(finance.npv(rate, arr(flows), timing="end-of-year")) == pytest.approx(got, rel=1e-14, abs=1e-12)
+    assert f(finance.npv(rate, arr(flows), timing="end-of-year")) == pytest.approx(
+        got, rel=1e-14, abs=1e-12
+    )
 
 
 def test_npv_end_of_year_hand_computed():
     # -100 + 60/1.1 + 60/1.21
-    assert f(finance.npv(0.1, arr([-100, 60, 60]))) == pytest.approx(-100 + 60 / 1.1 + 60 / 1.21, rel=1e-13)
+    assert f(finance.npv(0.1, arr([-100, 60, 60]))) == pytest.approx(
+        -100 + 60 / 1.1 + 60 / 1.21, rel=1e-13
+    )
 
 
 def test_npv_mid_year_hand_computed():
     # years >= 1 at t - 0.5; year 0 undiscounted
     expected = -100 + 60 / 1.1**0.5 + 60 / 1.1**1.5
-    assert f(finance.npv(0.1, arr([-100, 60, 60]), timing="mid-year")) == pytest.approx(expected, rel=1e-13)
+    assert f(finance.npv(0.1, arr([-100, 60, 60]), timing="mid-year")) == pytest.approx(
+        expected, rel=1e-13
+    )
 
 
 @pytest.mark.parametrize("rate", RATES)
@@ -87,15 +94,15 @@ def test_npv_at_zero_rate_is_the_sum(timing):
 
 # --------------------------------------------------------------------------- IRR
 IRR_ONE_SIGN_CHANGE = [
-    [-100.0, 110],                        # 10%
-    [-100.0, 50],                         # -50%
+    [-100.0, 110],  # 10%
+    [-100.0, 50],  # -50%
     [-100.0, 30, 40, 50, 20],
     [-1000.0, 0, 0, 1500],
     [-50.0, -50, 30, 40, 60],
     [-5e6, 1.2e6, 1.3e6, 1.4e6, 1.5e6, 1.6e6, 1.7e6],
-    [-100.0, 0, 0, 0, 1],                 # (1+r)^4 = 0.01 -> r = -0.6838
-    [-1.0, 10.9],                         # 9.9, just inside (-0.99, 10]
-    [100.0, -120],                        # borrowing: sign change + to -, root 20%
+    [-100.0, 0, 0, 0, 1],  # (1+r)^4 = 0.01 -> r = -0.6838
+    [-1.0, 10.9],  # 9.9, just inside (-0.99, 10]
+    [100.0, -120],  # borrowing: sign change + to -, root 20%
 ]
 
 
@@ -104,16 +111,21 @@ def test_irr_one_sign_change_matches_numpy_financial(flows):
     expected = npf.irr(flows)
     got = f(finance.irr(arr(flows)))
     assert got == pytest.approx(expected, abs=1e-8)
-    assert abs(npv_ref(got, flows)) <= 1e-8 * np.sum(np.abs(flows) * (1 + got) ** -np.arange(len(flows)))
+    assert abs(npv_ref(got, flows)) <= 1e-8 * np.sum(
+        np.abs(flows) * (1 + got) ** -np.arange(len(flows))
+    )
 
 
-@pytest.mark.parametrize("flows, expected", [
-    ([-100.0, 110], 0.10),
-    ([-100.0, 50], -0.50),
-    ([-100.0, 0, 0, 0, 1], 0.01 ** 0.25 - 1),
-    ([-1000.0, 0, 1210], 0.10),
-    ([100.0, -120], 0.20),
-])
+@pytest.mark.parametrize(
+    "flows, expected",
+    [
+        ([-100.0, 110], 0.10),
+        ([-100.0, 50], -0.50),
+        ([-100.0, 0, 0, 0, 1], 0.01**0.25 - 1),
+        ([-1000.0, 0, 1210], 0.10),
+        ([100.0, -120], 0.20),
+    ],
+)
 def test_irr_closed_form(flows, expected):
     assert f(finance.irr(arr(flows))) == pytest.approx(expected, abs=1e-9)
 
@@ -124,7 +136,9 @@ def test_irr_mid_year_closed_form():
     assert got == pytest.approx(1.21**2 - 1, abs=1e-9)
 
 
-@pytest.mark.parametrize("flows", [[-100.0, 30, 40, 50, 20], [-1000.0, 0, 0, 1500], [-50.0, -50, 30, 40, 60]])
+@pytest.mark.parametrize(
+    "flows", [[-100.0, 30, 40, 50, 20], [-1000.0, 0, 0, 1500], [-50.0, -50, 30, 40, 60]]
+)
 def test_irr_mid_year_is_root_of_mid_year_npv(flows):
     expected = optimize.brentq(lambda r: npv_ref(r, flows, "mid-year"), -0.98, 10.0, xtol=1e-14)
     got = f(finance.irr(arr(flows), timing="mid-year"))
@@ -134,12 +148,15 @@ def test_irr_mid_year_is_root_of_mid_year_npv(flows):
 
 
 @pytest.mark.parametrize("timing", TIMINGS)
-@pytest.mark.parametrize("flows", [
-    [100.0, 50, 20],        # all positive
-    [-10.0, -20, -5],       # all negative
-    [0.0, 10, 0, 5],        # non-negative with zeros
-    [-10.0, 0, -3],
-])
+@pytest.mark.parametrize(
+    "flows",
+    [
+        [100.0, 50, 20],  # all positive
+        [-10.0, -20, -5],  # all negative
+        [0.0, 10, 0, 5],  # non-negative with zeros
+        [-10.0, 0, -3],
+    ],
+)
 def test_irr_without_sign_change_is_nan(flows, timing):
     assert math.isnan(f(finance.irr(arr(flows), timing=timing)))
 
@@ -149,14 +166,20 @@ def _flows_from_roots(rates, lead=-100.0):
     return lead * np.poly(1.0 + np.asarray(rates, float))
 
 
-@pytest.mark.parametrize("flows, expected", [
-    ([-100.0, 230, -132], 0.10),                     # roots 10% and 20%
-    ([-100.0, 180, -65], -0.50),                     # roots -50% and 30%
-    (list(_flows_from_roots([0.05, 0.25, 0.60])), 0.05),   # three roots
-    (list(_flows_from_roots([0.60, -0.30, 1.50])), -0.30),  # three roots, smallest negative
-    (list(_flows_from_roots([-0.995, 0.20])), 0.20),  # smaller root below -0.99: not in the interval
-    (list(_flows_from_roots([0.15, 14.0])), 0.15),   # larger root above 10: ignored anyway
-])
+@pytest.mark.parametrize(
+    "flows, expected",
+    [
+        ([-100.0, 230, -132], 0.10),  # roots 10% and 20%
+        ([-100.0, 180, -65], -0.50),  # roots -50% and 30%
+        (list(_flows_from_roots([0.05, 0.25, 0.60])), 0.05),  # three roots
+        (list(_flows_from_roots([0.60, -0.30, 1.50])), -0.30),  # three roots, smallest negative
+        (
+            list(_flows_from_roots([-0.995, 0.20])),
+            0.20,
+        ),  # smaller root below -0.99: not in the interval
+        (list(_flows_from_roots([0.15, 14.0])), 0.15),  # larger root above 10: ignored anyway
+    ],
+)
 def test_irr_several_roots_reports_the_smallest_in_interval(flows, expected):
     flows = arr(flows)
     # the oracle really has these roots
@@ -164,12 +187,15 @@ def test_irr_several_roots_reports_the_smallest_in_interval(flows, expected):
     assert f(finance.irr(flows)) == pytest.approx(expected, abs=1e-8)
 
 
-@pytest.mark.parametrize("roots", [
-    [0.10, 0.115],            # two roots 1.5 points apart
-    [0.05, 0.06, 0.40],       # the two smallest roots 1 point apart
-    [0.30, 0.32],
-    [2.00, 2.05],
-])
+@pytest.mark.parametrize(
+    "roots",
+    [
+        [0.10, 0.115],  # two roots 1.5 points apart
+        [0.05, 0.06, 0.40],  # the two smallest roots 1 point apart
+        [0.30, 0.32],
+        [2.00, 2.05],
+    ],
+)
 def test_irr_several_roots_close_together_reports_the_smallest(roots):
     """The smallest-root rule holds however close the roots are (numpy_financial finds them)."""
     flows = _flows_from_roots(roots)
@@ -181,23 +207,30 @@ def _all_roots_fine_scan(flows, timing, n=400_001):
     grid = np.expm1(np.linspace(np.log(0.01), np.log(11.0), n))
     grid[-1] = 10.0
     flows = arr(flows)
-    values = np.sum(flows[None, :] * (1.0 + grid[:, None]) ** -exponents(flows.size, timing)[None, :], axis=1)
+    values = np.sum(
+        flows[None, :] * (1.0 + grid[:, None]) ** -exponents(flows.size, timing)[None, :], axis=1
+    )
     idx = np.nonzero(np.sign(values[:-1]) * np.sign(values[1:]) < 0)[0]
-    return [optimize.brentq(lambda r: npv_ref(r, flows, timing), grid[i], grid[i + 1], xtol=1e-15)
-            for i in idx]
+    return [
+        optimize.brentq(lambda r: npv_ref(r, flows, timing), grid[i], grid[i + 1], xtol=1e-15)
+        for i in idx
+    ]
 
 
-@pytest.mark.parametrize("flows", [
-    [-100.0, 230, -132],
-    [-100.0, 180, -65],
-    [-100.0, 351, -406.7, 155.82],
-    [-100.0, 480, -687, 280],
-    [50.0, -120, 80],          # no end-of-year root, two mid-year roots
-    [-10.0, 25, -15.6],
-])
+@pytest.mark.parametrize(
+    "flows",
+    [
+        [-100.0, 230, -132],
+        [-100.0, 180, -65],
+        [-100.0, 351, -406.7, 155.82],
+        [-100.0, 480, -687, 280],
+        [50.0, -120, 80],  # no end-of-year root, two mid-year roots
+        [-10.0, 25, -15.6],
+    ],
+)
 def test_irr_mid_year_several_roots_reports_the_smallest(flows):
     roots = _all_roots_fine_scan(flows, "mid-year")
-    assert len(roots) >= 2                      # the oracle sees several roots
+    assert len(roots) >= 2  # the oracle sees several roots
     assert f(finance.irr(arr(flows), timing="mid-year")) == pytest.approx(min(roots), abs=1e-8)
 
 
@@ -205,12 +238,15 @@ def test_irr_flows_from_roots_hand_checked():
     np.testing.assert_allclose(_flows_from_roots([0.1, 0.2]), [-100, 230, -132])
 
 
-@pytest.mark.parametrize("flows", [
-    [-1.0, 12.0],           # root 11 > 10
-    [-1.0, 0.005],          # root -0.995 < -0.99
-    [-1.0, 0.0, 0.00004],   # (1+r)^2 = 4e-5 -> r = -0.9937
-    list(_flows_from_roots([-0.995, 12.0])),   # two roots, both outside
-])
+@pytest.mark.parametrize(
+    "flows",
+    [
+        [-1.0, 12.0],  # root 11 > 10
+        [-1.0, 0.005],  # root -0.995 < -0.99
+        [-1.0, 0.0, 0.00004],  # (1+r)^2 = 4e-5 -> r = -0.9937
+        list(_flows_from_roots([-0.995, 12.0])),  # two roots, both outside
+    ],
+)
 def test_irr_root_outside_interval_is_nan(flows):
     assert math.isnan(f(finance.irr(arr(flows))))
 
@@ -221,23 +257,32 @@ def test_irr_upper_end_just_inside():
 
 
 # --------------------------------------------------------------------------- payback
-@pytest.mark.parametrize("flows, expected", [
-    ([-100.0, 50, 50], 2.0),                    # exactly on a year boundary
-    ([-100.0, 100], 1.0),
-    ([-100.0, 60, 60], 1 + 40 / 60),            # interpolated within year 2
-    ([-100.0, 30, 40, 50, 20], 2 + 30 / 50),    # cumulative -100, -70, -30, 20, 40
-    ([-100.0, 10, 10], math.inf),               # never pays back
-    ([-100.0], math.inf),
-    ([-100.0, 150, -100, 100], 2 + 50 / 100),   # cumulative -100, 50, -50, 50: last negative year 2
-    ([-100.0, 150, -60, 10], 3.0),              # cumulative -100, 50, -10, 0: ends exactly at 0 -> 2 + 10/10
-    ([-100.0, 150, -60, 5], math.inf),          # cumulative -100, 50, -10, -5: ends negative
-    ([0.0, 10, 20], 0.0),                       # no investment
-    ([5.0, 0, 0], 0.0),
-    ([0.0, 0, 0], 0.0),
-    ([10.0, -5, 3], 0.0),                       # cumulative 10, 5, 8: never negative
-    ([50.0, -100, 20, 40], 2 + 30 / 40),        # cumulative 50, -50, -30, 10
-    ([0.0, -10, 20], 1 + 10 / 20),
-])
+@pytest.mark.parametrize(
+    "flows, expected",
+    [
+        ([-100.0, 50, 50], 2.0),  # exactly on a year boundary
+        ([-100.0, 100], 1.0),
+        ([-100.0, 60, 60], 1 + 40 / 60),  # interpolated within year 2
+        ([-100.0, 30, 40, 50, 20], 2 + 30 / 50),  # cumulative -100, -70, -30, 20, 40
+        ([-100.0, 10, 10], math.inf),  # never pays back
+        ([-100.0], math.inf),
+        (
+            [-100.0, 150, -100, 100],
+            2 + 50 / 100,
+        ),  # cumulative -100, 50, -50, 50: last negative year 2
+        (
+            [-100.0, 150, -60, 10],
+            3.0,
+        ),  # cumulative -100, 50, -10, 0: ends exactly at 0 -> 2 + 10/10
+        ([-100.0, 150, -60, 5], math.inf),  # cumulative -100, 50, -10, -5: ends negative
+        ([0.0, 10, 20], 0.0),  # no investment
+        ([5.0, 0, 0], 0.0),
+        ([0.0, 0, 0], 0.0),
+        ([10.0, -5, 3], 0.0),  # cumulative 10, 5, 8: never negative
+        ([50.0, -100, 20, 40], 2 + 30 / 40),  # cumulative 50, -50, -30, 10
+        ([0.0, -10, 20], 1 + 10 / 20),
+    ],
+)
 def test_payback(flows, expected):
     got = f(finance.payback(arr(flows)))
     if math.isinf(expected):
@@ -262,7 +307,9 @@ def _discounted_payback_ref(rate, flows, timing):
 def test_discounted_payback_hand_computed():
     # discounted: -100, 54.5454.., 49.5867.., 45.078..; cumulative -100, -45.45.., 4.13..
     expected = 1 + (100 - 60 / 1.1) / (60 / 1.21)
-    assert f(finance.discounted_payback(0.1, arr([-100, 60, 60, 60]))) == pytest.approx(expected, abs=1e-12)
+    assert f(finance.discounted_payback(0.1, arr([-100, 60, 60, 60]))) == pytest.approx(
+        expected, abs=1e-12
+    )
 
 
 def test_discounted_payback_mid_year_hand_computed():
@@ -273,21 +320,26 @@ def test_discounted_payback_mid_year_hand_computed():
 
 
 def test_discounted_payback_can_be_infinite_when_payback_is_not():
-    flows = arr([-100, 50, 55])  # undiscounted: pays back at 1 + 50/55; discounted at 10%: 45.45 + 45.45 < 100
+    flows = arr(
+        [-100, 50, 55]
+    )  # undiscounted: pays back at 1 + 50/55; discounted at 10%: 45.45 + 45.45 < 100
     assert f(finance.payback(flows)) == pytest.approx(1 + 50 / 55, abs=1e-12)
     assert f(finance.discounted_payback(0.1, flows)) == math.inf
 
 
 @pytest.mark.parametrize("timing", TIMINGS)
 @pytest.mark.parametrize("rate", [0.0, 0.05, 0.12, -0.2])
-@pytest.mark.parametrize("flows", [
-    [-100.0, 60, 60, 60],
-    [-100.0, 150, -100, 100, 5],
-    [-100.0, 30, 40, 50, 20],
-    [10.0, 5, 5],
-    [-1000.0, 0, 0, 1500],
-    [-100.0, 10, 10],
-])
+@pytest.mark.parametrize(
+    "flows",
+    [
+        [-100.0, 60, 60, 60],
+        [-100.0, 150, -100, 100, 5],
+        [-100.0, 30, 40, 50, 20],
+        [10.0, 5, 5],
+        [-1000.0, 0, 0, 1500],
+        [-100.0, 10, 10],
+    ],
+)
 def test_discounted_payback_closed_form(flows, rate, timing):
     expected = _discounted_payback_ref(rate, flows, timing)
     got = f(finance.discounted_payback(rate, arr(flows), timing=timing))
@@ -306,20 +358,24 @@ def test_discounted_payback_at_zero_rate_equals_payback(flows):
 
 
 # --------------------------------------------------------------------------- 2-D input
-ROWS = arr([
-    [-100, 50, 50, 0],
-    [-100, 60, 60, 0],
-    [-100, 150, -100, 100],
-    [-100, 10, 10, 10],           # never pays back (IRR -42%)
-    [100, 50, 20, 10],            # no sign change: IRR NaN, payback 0
-    [-100, 230, -132, 0],         # two roots
-    [-1, 12, 0, 0],               # root outside
-    [-1000, 300, 400, 500],
-])
+ROWS = arr(
+    [
+        [-100, 50, 50, 0],
+        [-100, 60, 60, 0],
+        [-100, 150, -100, 100],
+        [-100, 10, 10, 10],  # never pays back (IRR -42%)
+        [100, 50, 20, 10],  # no sign change: IRR NaN, payback 0
+        [-100, 230, -132, 0],  # two roots
+        [-1, 12, 0, 0],  # root outside
+        [-1000, 300, 400, 500],
+    ]
+)
 
 
 def _assert_same(a, b):
-    np.testing.assert_allclose(np.asarray(a, float), np.asarray(b, float), rtol=1e-12, atol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(
+        np.asarray(a, float), np.asarray(b, float), rtol=1e-12, atol=1e-12, equal_nan=True
+    )
 
 
 @pytest.mark.parametrize("timing", TIMINGS)
@@ -343,14 +399,35 @@ def test_2d_against_oracles():
     rate = 0.08
     _assert_same(np.asarray(finance.npv(rate, ROWS)), [npf.npv(rate, r) for r in ROWS])
     irr = np.asarray(finance.irr(ROWS))
-    expected_irr = [npf.irr(ROWS[0]), npf.irr(ROWS[1]), np.nan, npf.irr(ROWS[3]), np.nan, 0.10, np.nan,
-                    npf.irr(ROWS[7])]
+    expected_irr = [
+        npf.irr(ROWS[0]),
+        npf.irr(ROWS[1]),
+        np.nan,
+        npf.irr(ROWS[3]),
+        np.nan,
+        0.10,
+        np.nan,
+        npf.irr(ROWS[7]),
+    ]
     # row 2 ([-100, 150, -100, 100]) has a single real root; check it by its NPV instead
-    np.testing.assert_allclose(np.delete(irr, 2), np.delete(expected_irr, 2), atol=1e-8, equal_nan=True)
+    np.testing.assert_allclose(
+        np.delete(irr, 2), np.delete(expected_irr, 2), atol=1e-8, equal_nan=True
+    )
     assert abs(npv_ref(irr[2], ROWS[2])) < 1e-8 * np.abs(ROWS[2]).sum()
     pb = np.asarray(finance.payback(ROWS))
-    _assert_same(pb, [2.0, 1 + 40 / 60, 2.5, math.inf, 0.0, _discounted_payback_ref(0.0, ROWS[5], "end-of-year"),
-                      0 + 1 / 12, 2 + 300 / 500])
+    _assert_same(
+        pb,
+        [
+            2.0,
+            1 + 40 / 60,
+            2.5,
+            math.inf,
+            0.0,
+            _discounted_payback_ref(0.0, ROWS[5], "end-of-year"),
+            0 + 1 / 12,
+            2 + 300 / 500,
+        ],
+    )
 
 
 # --------------------------------------------------------------------------- rates at or below -100%
@@ -358,8 +435,10 @@ def test_2d_against_oracles():
 @pytest.mark.parametrize("timing", TIMINGS)
 def test_rate_at_or_below_minus_one_is_a_value_error(rate, timing):
     """(1+r)^-t is undefined at r = -1: a clear ValueError, never ZeroDivisionError or a number."""
-    for call in (lambda: finance.npv(rate, [-100, 60, 60], timing=timing),
-                 lambda: finance.discounted_payback(rate, [-100, 60, 60], timing=timing)):
+    for call in (
+        lambda: finance.npv(rate, [-100, 60, 60], timing=timing),
+        lambda: finance.discounted_payback(rate, [-100, 60, 60], timing=timing),
+    ):
         with pytest.raises(ValueError, match=r"rate must be greater than -1 \(-100%\)"):
             call()
 
@@ -376,7 +455,8 @@ def test_wilson_interval_is_exact_at_zero_and_n_successes(n):
     0 and 1 exactly (not a rounding residue such as 2.2e-19)."""
     from scipy import stats as sps
 
-    from roisim.stats import wilson
+    from roisim.analysis.intervals import wilson
+
     z = sps.norm.ppf(0.975)
     lo, hi = wilson(0, n)
     assert lo == 0.0 and hi == pytest.approx(z * z / (n + z * z), rel=1e-12)

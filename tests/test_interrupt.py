@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import signal
 import subprocess
@@ -15,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import roisim
-from roisim.blocks import SUMMARY_BLOCK, run_blocks
-from roisim.progress import ProgressLine
+from roisim.cli.progress import ProgressLine
+from roisim.engine.blocks import SUMMARY_BLOCK, run_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 FINTECH = ROOT / "scenarios" / "fintech.toml"
@@ -35,8 +34,13 @@ def roisim_exe() -> str:
 @pytest.fixture(scope="module")
 def warm():
     """Load (or compile) fintech's kernel once, so the timed runs below are past compilation."""
-    out = subprocess.run([roisim_exe(), "run", str(FINTECH), "--runs", "1000", "--json", "--quiet"],
-                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    out = subprocess.run(
+        [roisim_exe(), "run", str(FINTECH), "--runs", "1000", "--json", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert out.returncode == 0, out.stderr
     return roisim_exe()
 
@@ -55,8 +59,13 @@ def _interrupt(proc: subprocess.Popen, timeout: float = 10.0):
 
 # ---------------------------------------------------------------- Ctrl-C through the console script
 def test_ctrl_c_summary_only_run(warm):
-    proc = subprocess.Popen([warm, "run", str(FINTECH), "--runs", "2e8", "--summary-only", "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    proc = subprocess.Popen(
+        [warm, "run", str(FINTECH), "--runs", "2e8", "--summary-only", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     time.sleep(3.0)
     assert proc.poll() is None, "2e8 runs finished in 3 s?"
     out, err, took = _interrupt(proc)
@@ -69,8 +78,13 @@ def test_ctrl_c_summary_only_run(warm):
 
 def test_ctrl_c_during_simulation_leaves_no_output_file(warm, tmp_path):
     target = tmp_path / "out.nc"
-    proc = subprocess.Popen([warm, "run", str(FINTECH), "--runs", "3e6", "--output", str(target)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    proc = subprocess.Popen(
+        [warm, "run", str(FINTECH), "--runs", "3e6", "--output", str(target)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     time.sleep(1.5)
     if proc.poll() is not None or target.exists():
         proc.kill()
@@ -88,8 +102,13 @@ def test_ctrl_c_while_writing_the_netcdf_leaves_no_partial_file(warm, tmp_path):
     """3e6 fintech runs are ~800 MB of netCDF, written over a few seconds: interrupt as soon as
     the file appears.  'interrupted: nothing was written' must stay true (exit 130)."""
     target = tmp_path / "out.nc"
-    proc = subprocess.Popen([warm, "run", str(FINTECH), "--runs", "3e6", "--output", str(target)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    proc = subprocess.Popen(
+        [warm, "run", str(FINTECH), "--runs", "3e6", "--output", str(target)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     deadline = time.monotonic() + 60
     # roisim writes to a temporary file beside the target and renames it when complete
     while not any(tmp_path.iterdir()) and proc.poll() is None and time.monotonic() < deadline:
@@ -127,7 +146,7 @@ def test_run_blocks_keyboard_interrupt_stops_and_reraises(threads):
     work = Recorder(3, KeyboardInterrupt(), delay=0.01)
     with pytest.raises(KeyboardInterrupt):
         run_blocks(range(200), threads, list, work)
-    assert 3 <= work.calls <= 3 + threads       # the other worker finishes at most its current block
+    assert 3 <= work.calls <= 3 + threads  # the other worker finishes at most its current block
 
 
 def test_run_blocks_keyboard_interrupt_single_thread_exact():
@@ -197,20 +216,34 @@ def _check_calls(calls, total):
 def test_progress_callback(summary_only, threads):
     s = roisim.load_scenario(PROGRESS_SCENARIO)
     calls = []
-    r = roisim.simulate(s, runs=RUNS, seed=1, threads=threads, summary_only=summary_only,
-                        progress=lambda p, d, t: calls.append((p, d, t)))
+    r = roisim.simulate(
+        s,
+        runs=RUNS,
+        seed=1,
+        threads=threads,
+        summary_only=summary_only,
+        progress=lambda p, d, t: calls.append((p, d, t)),
+    )
     _check_calls(calls, RUNS)
     if summary_only:
-        assert max(p for p, _, _ in calls) >= 2       # moments pass, then the order-statistics pass
+        assert max(p for p, _, _ in calls) >= 2  # moments pass, then the order-statistics pass
     # progress does not change the result
-    assert r.summary == roisim.simulate(s, runs=RUNS, seed=1, threads=threads, summary_only=summary_only).summary
+    assert (
+        r.summary
+        == roisim.simulate(s, runs=RUNS, seed=1, threads=threads, summary_only=summary_only).summary
+    )
 
 
 def test_progress_in_memory_reports_the_summary_passes_too():
     """simulate() numbers the in-memory summary passes 2, 3, ... after the kernel pass 1."""
     calls = []
-    roisim.simulate(roisim.load_scenario(PROGRESS_SCENARIO), runs=RUNS, seed=1, summary_only=False,
-                    progress=lambda p, d, t: calls.append((p, d, t)))
+    roisim.simulate(
+        roisim.load_scenario(PROGRESS_SCENARIO),
+        runs=RUNS,
+        seed=1,
+        summary_only=False,
+        progress=lambda p, d, t: calls.append((p, d, t)),
+    )
     _check_calls(calls, RUNS)
     assert max(p for p, _, _ in calls) >= 3, sorted({p for p, _, _ in calls})
 
@@ -226,8 +259,9 @@ def test_progress_line_silent_for_a_quick_run():
 def test_progress_line_draws_runs_per_second():
     stream = io.StringIO()
     bar = ProgressLine(stream=stream, min_seconds=0)
-    roisim.simulate(roisim.load_scenario(PROGRESS_SCENARIO), runs=RUNS, seed=1, summary_only=True,
-                    progress=bar)
+    roisim.simulate(
+        roisim.load_scenario(PROGRESS_SCENARIO), runs=RUNS, seed=1, summary_only=True, progress=bar
+    )
     text = stream.getvalue()
     assert "runs/s" in text
     assert f"{RUNS:,}" in text

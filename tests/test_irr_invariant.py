@@ -4,17 +4,19 @@ For any flow with exactly one sign change, either NPV(irr) is zero to within a f
 errors of the flows' discounted scale, or the IRR is NaN and no root lies in (−0.99, 10].
 NPVs are checked in 80-digit arithmetic (tests/oracles.py), never with roisim's kernels.
 """
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from oracles import EPS, IRR_HI, IRR_LO, irr_brent, npv_exact, root_in_range, sign_changes
 
 import roisim
 from roisim import finance
-from oracles import EPS, IRR_HI, IRR_LO, irr_brent, npv_exact, root_in_range, sign_changes
 
 TIMINGS = ("end-of-year", "mid-year")
 
@@ -30,13 +32,16 @@ def assert_irr_invariant(flows, timing: str, got: float) -> None:
     flows = np.asarray(flows, dtype=float)
     assert sign_changes(flows) == 1
     if math.isnan(got):
-        assert not root_in_range(flows, timing), f"IRR NaN but a root lies in range: {flows.tolist()}"
+        assert not root_in_range(flows, timing), (
+            f"IRR NaN but a root lies in range: {flows.tolist()}"
+        )
         return
     assert IRR_LO < got <= IRR_HI
     value, scale = npv_exact(got, flows, timing)
     rel = float(abs(value) / scale)
     assert rel <= backward_bound(flows.size), (
-        f"|NPV(irr)|/scale = {rel:.3g} at irr = {got!r} for {flows.tolist()} ({timing})")
+        f"|NPV(irr)|/scale = {rel:.3g} at irr = {got!r} for {flows.tolist()} ({timing})"
+    )
 
 
 # --------------------------------------------------------------------------- strategies
@@ -51,7 +56,7 @@ def one_sign_change(draw, min_len=2, max_len=40):
     head = draw(st.lists(magnitude, min_size=k, max_size=k))
     tail = draw(st.lists(st.one_of(magnitude, st.just(0.0)), min_size=n - k, max_size=n - k))
     assume(any(v > 0 for v in tail))
-    sign = draw(st.sampled_from((-1.0, 1.0)))          # investment (−…+) or loan (+…−)
+    sign = draw(st.sampled_from((-1.0, 1.0)))  # investment (−…+) or loan (+…−)
     return [sign * -v for v in head] + [sign * v for v in tail]
 
 
@@ -60,7 +65,7 @@ def flat_point(draw):
     """Flows with Σ t·CF_t ≈ 0, where p′(x = 1) ≈ 0 and a Halley step from r = 0 is tiny: several
     outflow years, then inflows, the last inflow fixed to cancel the weighted sum (times 1 + δ)."""
     n = draw(st.integers(3, 30))
-    k = draw(st.integers(1, n - 2))                    # outflows in years 0..k−1
+    k = draw(st.integers(1, n - 2))  # outflows in years 0..k−1
     out = draw(st.lists(st.floats(10.0, 1e6), min_size=k, max_size=k))
     inflow = draw(st.lists(st.floats(0.01, 1e3), min_size=n - 1 - k, max_size=n - 1 - k))
     flows = [-v for v in out] + inflow
@@ -82,8 +87,11 @@ def long_horizon(draw):
     return [-v for v in out] + inflow
 
 
-PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                            HealthCheck.filter_too_much])
+PROPERTY = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 
 # --------------------------------------------------------------------------- roisim.finance
@@ -110,8 +118,8 @@ def test_flat_point_strategy_hits_the_trap():
     while the NPV at r = 0 is far from zero (this is what stopped the old solver)."""
     flows = np.array([-100.0, -90.0, 10.0, 10.0, 10.00001])
     t = np.arange(flows.size)
-    assert abs((t * flows).sum()) < 1e-4 * np.abs(flows).sum()     # p′(1) ≈ 0
-    assert abs(flows.sum()) > 100                                   # p(1) far from 0
+    assert abs((t * flows).sum()) < 1e-4 * np.abs(flows).sum()  # p′(1) ≈ 0
+    assert abs(flows.sum()) > 100  # p(1) far from 0
 
 
 # --------------------------------------------------------------------------- forward error
@@ -149,12 +157,19 @@ def test_forward_error_of_conventional_flows_is_below_1e_12():
 
 
 # --------------------------------------------------------------------------- regression rows
-REGRESSION = [   # rows where the old stopping rule accepted a flat point (issue 7)
+REGRESSION = [  # rows where the old stopping rule accepted a flat point (issue 7)
     [-100, -90, 10, 10, 10.00001],
-    [-60505.65, -30184.10, -10253.94, 4173.65, 4216.64, 4260.93],    # recruitment.toml, run 474282
-    [-45008.93, -38940.00, -13679.43, 1165.68, 1258.03, 1353.16],    # recruitment.toml seed 7, run 548937
+    [-60505.65, -30184.10, -10253.94, 4173.65, 4216.64, 4260.93],  # recruitment.toml, run 474282
+    [
+        -45008.93,
+        -38940.00,
+        -13679.43,
+        1165.68,
+        1258.03,
+        1353.16,
+    ],  # recruitment.toml seed 7, run 548937
 ]
-BRENT = [-0.4999999, -0.44333, -0.61537]     # the true IRRs, as the issue gives them (Brent)
+BRENT = [-0.4999999, -0.44333, -0.61537]  # the true IRRs, as the issue gives them (Brent)
 
 
 @pytest.mark.parametrize("flows,approx", list(zip(REGRESSION, BRENT)))
@@ -188,10 +203,10 @@ def two_roots(draw):
     ra, rb = sorted(draw(st.lists(st.floats(-0.9, 5.0), min_size=2, max_size=2, unique=True)))
     assume(rb - ra > 1e-3)
     xa, xb = 1 / (1 + ra), 1 / (1 + rb)
-    base = np.polynomial.polynomial.polyfromroots([xa, xb])          # (x − xa)(x − xb), low first
+    base = np.polynomial.polynomial.polyfromroots([xa, xb])  # (x − xa)(x − xb), low first
     extra = draw(st.lists(st.floats(0.1, 10.0), min_size=0, max_size=3))
     flows = base
-    for c in extra:                                                    # times (1 + c·x): no new real root > 0
+    for c in extra:  # times (1 + c·x): no new real root > 0
         flows = np.polynomial.polynomial.polymul(flows, [1.0, c])
     scale = draw(st.floats(1.0, 1e5))
     return (flows * scale).tolist(), ra
@@ -254,7 +269,9 @@ def flat_scenario(h: int, k: int, runs: int, seed: int) -> str:
     w_build = sum(range(k))
     w_yearly = sum(range(k, h))
     weighted = f"build * {w_build} + second_year - yearly * {w_yearly}"
-    return FLAT_SCENARIO.format(h=h, k=k, k1=k - 1, h1=h - 1, runs=runs, seed=seed, weighted=weighted)
+    return FLAT_SCENARIO.format(
+        h=h, k=k, k1=k - 1, h1=h - 1, runs=runs, seed=seed, weighted=weighted
+    )
 
 
 @pytest.mark.parametrize("h,k", [(4, 2), (9, 4)])

@@ -68,13 +68,19 @@ def quantile_se(p, n, density):
 
 
 def header(H=5, r=0.08, timing="end-of-year", name="Known answer"):
-    return (f'[scenario]\nname = "{name}"\ncurrency = "GBP"\nhorizon_years = {H}\n'
-            f'discount_rate = {r}\ntiming = "{timing}"\n\n')
+    return (
+        f'[scenario]\nname = "{name}"\ncurrency = "GBP"\nhorizon_years = {H}\n'
+        f'discount_rate = {r}\ntiming = "{timing}"\n\n'
+    )
 
 
-def annuity_scenario(H=5, r=0.08, C=100_000, mu=30_000, sigma=8_000, per="run", timing="end-of-year"):
+def annuity_scenario(
+    H=5, r=0.08, C=100_000, mu=30_000, sigma=8_000, per="run", timing="end-of-year"
+):
     per_txt = ', per = "year"' if per == "year" else ""
-    return header(H, r, timing) + f"""
+    return (
+        header(H, r, timing)
+        + f"""
 [inputs]
 x = {{ dist = "normal", mean = {mu}, sd = {sigma}{per_txt} }}
 
@@ -88,6 +94,7 @@ name = "Build"
 amount = {C}
 years = "0"
 """
+    )
 
 
 # --------------------------------------------------------------------------- NPV ~ Normal
@@ -164,9 +171,9 @@ def test_percentile_cis_are_order_statistics_with_coverage(annuity_result):
         assert srt[j] == lo and srt[k] == hi, "CI ends must be order statistics"
         coverage = stats.binom.cdf(k, n, p / 100) - stats.binom.cdf(j, n, p / 100)
         assert coverage >= 0.95 - 1e-6, (p, coverage)
-        assert coverage < 0.995, (p, coverage)      # not absurdly wide
+        assert coverage < 0.995, (p, coverage)  # not absurdly wide
     lo, hi = summ["ci95"]["p50"]
-    assert lo <= m <= hi                             # true median of a normal = mean
+    assert lo <= m <= hi  # true median of a normal = mean
     lo, hi = summ["ci95"]["p5"]
     assert lo <= stats.norm.ppf(0.05, m, s) <= hi
 
@@ -278,7 +285,9 @@ def test_mid_year_timing(write_toml):
 
 
 # --------------------------------------------------------------------------- deterministic scenarios
-DET = header(H=6, r=0.1) + """
+DET = (
+    header(H=6, r=0.1)
+    + """
 [inputs]
 base = 10000
 g = 0.03
@@ -315,6 +324,7 @@ name = "Run"
 amount = 1000
 growth = "g"
 """
+)
 
 
 def det_flows():
@@ -324,12 +334,24 @@ def det_flows():
     ramp = [0.5, 0.8]
     for t in range(1, Hd + 1):
         k = t - 1
-        B[t] += 10000 * (ramp[k] if k < len(ramp) else 1.0) * 1.03 ** k
+        B[t] += 10000 * (ramp[k] if k < len(ramp) else 1.0) * 1.03**k
     for t in (2, 3, 4):
         B[t] += 500 * t
     for t in (1, 3, 5):
-        B[t] += ((100 if t >= 3 else 50) + min(max(t, 1), 2) + max(t, 4) + min(t, 1, 5) + 2 + 4
-                 + 1 + 0 + 8 + (t == 3) + (t != 1) * 0.5 + 1)
+        B[t] += (
+            (100 if t >= 3 else 50)
+            + min(max(t, 1), 2)
+            + max(t, 4)
+            + min(t, 1, 5)
+            + 2
+            + 4
+            + 1
+            + 0
+            + 8
+            + (t == 3)
+            + (t != 1) * 0.5
+            + 1
+        )
     Cs[0] += 30000
     for t in (2, 4):
         Cs[t] += 20000 / 4
@@ -345,7 +367,9 @@ def test_deterministic_scenario_exact(write_toml, timing):
     ds, summ = res.dataset, res.summary
     B, Cs = det_flows()
     cf = B - Cs
-    np.testing.assert_allclose(ds["net_cashflow"].values, np.tile(cf, (64, 1)), rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(
+        ds["net_cashflow"].values, np.tile(cf, (64, 1)), rtol=1e-12, atol=1e-9
+    )
     d = factors(0.1, 6, timing)
     npv = float(np.dot(cf, d))
     np.testing.assert_allclose(ds["npv"].values, npv, rtol=1e-12)
@@ -361,7 +385,9 @@ def test_deterministic_scenario_exact(write_toml, timing):
     irr = optimize.brentq(lambda r: my_npv(r, cf, timing), -0.99 + 1e-9, 10, xtol=1e-14)
     np.testing.assert_allclose(ds["irr"].values, irr, atol=1e-8)
     np.testing.assert_allclose(ds["payback_years"].values, my_payback(cf), rtol=1e-12)
-    np.testing.assert_allclose(ds["discounted_payback_years"].values, my_payback(cf * d), rtol=1e-12)
+    np.testing.assert_allclose(
+        ds["discounted_payback_years"].values, my_payback(cf * d), rtol=1e-12
+    )
     assert summ["metrics"]["payback_years"]["prob_within_horizon"] == 1.0
 
 
@@ -376,7 +402,9 @@ def test_years_default_and_ramp_shorter_than_line(write_toml):
 
 def test_multiple_irr_smallest_root_reported(write_toml):
     # -100 + 230/(1+r) - 132/(1+r)^2 = 0  <=>  (1+r) in {1.1, 1.2}
-    text = header(H=2, r=0.15) + """
+    text = (
+        header(H=2, r=0.15)
+        + """
 [[costs]]
 name = "c0"
 amount = 100
@@ -392,6 +420,7 @@ name = "c2"
 amount = 132
 years = "2"
 """
+    )
     res = simulate(write_toml, text, runs=16)
     np.testing.assert_allclose(res.dataset["irr"].values, 0.1, atol=1e-8)
     irr = res.summary["metrics"]["irr"]
@@ -404,7 +433,9 @@ years = "2"
 
 def test_payback_uses_last_negative_year(write_toml):
     # cumulative: -100, 50, -50, -20, 20  -> last negative year k = 3 -> 3 + 20/40 = 3.5
-    text = header(H=4, r=0.05) + """
+    text = (
+        header(H=4, r=0.05)
+        + """
 [[costs]]
 name = "c0"
 amount = 100
@@ -430,6 +461,7 @@ name = "b4"
 amount = 40
 years = "4"
 """
+    )
     res = simulate(write_toml, text, runs=16)
     cf = np.array([-100, 150, -100, 30, 40], float)
     assert my_payback(cf) == 3.5
@@ -461,8 +493,10 @@ def test_benefits_only_payback_zero_and_undefined_ratios(write_toml):
 
 
 def test_never_pays_back(write_toml):
-    text = header(H=3, r=0.05) + ('[[costs]]\nname = "c"\namount = 1000\nyears = "0"\n\n'
-                                  '[[benefits]]\nname = "b"\namount = 100\n')
+    text = header(H=3, r=0.05) + (
+        '[[costs]]\nname = "c"\namount = 1000\nyears = "0"\n\n'
+        '[[benefits]]\nname = "b"\namount = 100\n'
+    )
     res = simulate(write_toml, text, runs=16)
     pb = res.summary["metrics"]["payback_years"]
     assert np.isinf(res.dataset["payback_years"].values).all()
@@ -493,7 +527,7 @@ def test_payback_distribution_closed_form(write_toml):
         elif p / 100 < truth - 0.01:
             xq = X.ppf(1 - p / 100)
             q = Cp / xq
-            dens = X.pdf(xq) * xq * xq / Cp           # density of C/X at q
+            dens = X.pdf(xq) * xq * xq / Cp  # density of C/X at q
             assert abs(pb[f"p{p}"] - q) < K * quantile_se(p / 100, n, dens), p
     # mean over the runs that do pay back: E[C/X | X >= C/H]
     lo_x = Cp / Hp
@@ -533,7 +567,9 @@ def test_discounted_payback_quantile(write_toml):
         assert abs(dpb[f"p{p}"] - y(xq)) < K * se + 1e-9, p
     ds = res.dataset
     xs = ds["x"].values[:50]
-    np.testing.assert_allclose(ds["discounted_payback_years"].values[:50], [y(v) for v in xs], rtol=1e-9)
+    np.testing.assert_allclose(
+        ds["discounted_payback_years"].values[:50], [y(v) for v in xs], rtol=1e-9
+    )
 
 
 # --------------------------------------------------------------------------- IRR distribution
@@ -541,8 +577,8 @@ def test_irr_distribution_and_prob_defined(write_toml):
     Hi, Ci, mu, sigma, n = 5, 100_000.0, 30_000.0, 20_000.0, 100_000
     res = simulate(write_toml, annuity_scenario(Hi, 0.08, Ci, mu, sigma), runs=n, seed=31)
     X = stats.norm(mu, sigma)
-    x_min = Ci / ((1 / 0.01) ** np.arange(1, Hi + 1)).sum()   # root at -0.99
-    x_max = Ci / ((1 / 11) ** np.arange(1, Hi + 1)).sum()     # root at 10
+    x_min = Ci / ((1 / 0.01) ** np.arange(1, Hi + 1)).sum()  # root at -0.99
+    x_max = Ci / ((1 / 11) ** np.arange(1, Hi + 1)).sum()  # root at 10
     truth = X.cdf(x_max) - X.cdf(x_min)
     irr = res.summary["metrics"]["irr"]
     assert abs(irr["prob_defined"] - truth) < K * math.sqrt(truth * (1 - truth) / n)
@@ -554,7 +590,7 @@ def test_irr_distribution_and_prob_defined(write_toml):
         return optimize.brentq(lambda r: my_npv(r, [-Ci] + [x] * Hi), -0.99 + 1e-12, 10, xtol=1e-14)
 
     p0 = X.cdf(x_min)
-    for p in (10, 50, 90):       # quantiles over defined runs
+    for p in (10, 50, 90):  # quantiles over defined runs
         level = p0 + (p / 100) * truth
         xq = X.ppf(level)
         dens = X.pdf(xq) / truth
@@ -569,10 +605,12 @@ def test_irr_distribution_and_prob_defined(write_toml):
 # --------------------------------------------------------------------------- discount-rate distribution
 def test_discount_rate_distribution(write_toml):
     n = 50_000
-    text = ('[scenario]\nname = "rate"\ncurrency = "GBP"\nhorizon_years = 1\n'
-            'discount_rate = { dist = "uniform", min = 0.0, max = 0.2 }\n\n'
-            '[[costs]]\nname = "c"\namount = 100\nyears = "0"\n\n'
-            '[[benefits]]\nname = "b"\namount = 110\nyears = "1"\n')
+    text = (
+        '[scenario]\nname = "rate"\ncurrency = "GBP"\nhorizon_years = 1\n'
+        'discount_rate = { dist = "uniform", min = 0.0, max = 0.2 }\n\n'
+        '[[costs]]\nname = "c"\namount = 100\nyears = "0"\n\n'
+        '[[benefits]]\nname = "b"\namount = 110\nyears = "1"\n'
+    )
     res = simulate(write_toml, text, runs=n, seed=8)
     ds = res.dataset
     r = ds["discount_rate"].values
@@ -612,25 +650,49 @@ def _lognorm_mean_sd(mean, sd):
 CONTINUOUS = {
     "n1": ('{ dist = "normal", mean = 75, sd = 10 }', stats.norm(75, 10).cdf),
     "n2": ('{ dist = "normal", p5 = 10, p95 = 30 }', stats.norm(20, 10 / Z95).cdf),
-    "n3": ('{ dist = "normal", mean = 75, sd = 10, lower = 70 }', _truncated(stats.norm(75, 10), lo=70)),
-    "n4": ('{ dist = "normal", mean = 0, sd = 1, lower = -0.5, upper = 2 }',
-           _truncated(stats.norm(0, 1), -0.5, 2)),
-    "n5": ('{ dist = "normal", mean = 0, sd = 1, upper = -2.5 }', _truncated(stats.norm(0, 1), hi=-2.5)),
+    "n3": (
+        '{ dist = "normal", mean = 75, sd = 10, lower = 70 }',
+        _truncated(stats.norm(75, 10), lo=70),
+    ),
+    "n4": (
+        '{ dist = "normal", mean = 0, sd = 1, lower = -0.5, upper = 2 }',
+        _truncated(stats.norm(0, 1), -0.5, 2),
+    ),
+    "n5": (
+        '{ dist = "normal", mean = 0, sd = 1, upper = -2.5 }',
+        _truncated(stats.norm(0, 1), hi=-2.5),
+    ),
     "l1": ('{ dist = "lognormal", p5 = 400000, p95 = 900000 }', _lognorm_p5p95(4e5, 9e5).cdf),
-    "l2": ('{ dist = "lognormal", median = 50, p95 = 200 }',
-           stats.lognorm(s=math.log(4) / Z95, scale=50).cdf),
+    "l2": (
+        '{ dist = "lognormal", median = 50, p95 = 200 }',
+        stats.lognorm(s=math.log(4) / Z95, scale=50).cdf,
+    ),
     "l3": ('{ dist = "lognormal", mean = 10, sd = 5 }', _lognorm_mean_sd(10, 5).cdf),
-    "l4": ('{ dist = "lognormal", p5 = 1, p95 = 100, upper = 20 }',
-           _truncated(_lognorm_p5p95(1, 100), hi=20)),
+    "l4": (
+        '{ dist = "lognormal", p5 = 1, p95 = 100, upper = 20 }',
+        _truncated(_lognorm_p5p95(1, 100), hi=20),
+    ),
     "r1": ("{ range = [2, 8] }", _lognorm_p5p95(2, 8).cdf),
     "pe1": ('{ dist = "pert", min = 120, mode = 160, max = 240 }', _pert(120, 160, 240).cdf),
     "pe2": ('{ dist = "pert", min = 0, mode = 0.9, max = 1, lambda = 2 }', _pert(0, 0.9, 1, 2).cdf),
-    "pe3": ('{ dist = "pert", min = 0, mode = 5, max = 10, lower = 4 }', _truncated(_pert(0, 5, 10), lo=4)),
-    "t1": ('{ dist = "triangular", min = 1, mode = 2, max = 5 }', stats.triang(0.25, loc=1, scale=4).cdf),
-    "t2": ('{ dist = "triangular", min = 0, mode = 0, max = 1 }', stats.triang(0.0, loc=0, scale=1).cdf),
+    "pe3": (
+        '{ dist = "pert", min = 0, mode = 5, max = 10, lower = 4 }',
+        _truncated(_pert(0, 5, 10), lo=4),
+    ),
+    "t1": (
+        '{ dist = "triangular", min = 1, mode = 2, max = 5 }',
+        stats.triang(0.25, loc=1, scale=4).cdf,
+    ),
+    "t2": (
+        '{ dist = "triangular", min = 0, mode = 0, max = 1 }',
+        stats.triang(0.0, loc=0, scale=1).cdf,
+    ),
     "u1": ('{ dist = "uniform", min = -3, max = 7 }', stats.uniform(-3, 10).cdf),
     "b1": ('{ dist = "beta", alpha = 2, beta = 5 }', stats.beta(2, 5).cdf),
-    "b2": ('{ dist = "beta", alpha = 0.5, beta = 0.5, min = 10, max = 20 }', stats.beta(0.5, 0.5, 10, 10).cdf),
+    "b2": (
+        '{ dist = "beta", alpha = 0.5, beta = 0.5, min = 10, max = 20 }',
+        stats.beta(0.5, 0.5, 10, 10).cdf,
+    ),
     "g1": ('{ dist = "gamma", shape = 2, scale = 3 }', stats.gamma(2, scale=3).cdf),
     "g2": ('{ dist = "gamma", mean = 10, sd = 5 }', stats.gamma(4, scale=2.5).cdf),
     "g3": ('{ dist = "gamma", shape = 0.3, scale = 1 }', stats.gamma(0.3).cdf),
@@ -641,8 +703,11 @@ DISCRETE = {
     "po2": ('{ dist = "poisson", mean = 0.3 }', stats.poisson(0.3).pmf, range(0, 20)),
     "bi": ('{ dist = "binomial", n = 10, p = 0.3 }', stats.binom(10, 0.3).pmf, range(0, 11)),
     "be": ('{ dist = "bernoulli", p = 0.2 }', stats.bernoulli(0.2).pmf, range(0, 2)),
-    "di": ('{ dist = "discrete", values = [5, 1, 2], weights = [1, 1, 2] }',
-           lambda k: {1: 0.25, 2: 0.5, 5: 0.25}.get(int(k), 0.0), [1, 2, 5]),
+    "di": (
+        '{ dist = "discrete", values = [5, 1, 2], weights = [1, 1, 2] }',
+        lambda k: {1: 0.25, 2: 0.5, 5: 0.25}.get(int(k), 0.0),
+        [1, 2, 5],
+    ),
 }
 N_DIST = 20_000
 
@@ -651,7 +716,9 @@ N_DIST = 20_000
 def dist_result(tmp_path_factory):
     names = list(CONTINUOUS) + list(DISCRETE)
     inputs = "".join(f"{k} = {v[0]}\n" for k, v in {**CONTINUOUS, **DISCRETE}.items())
-    text = header(H=3, r=0.05) + f"""
+    text = (
+        header(H=3, r=0.05)
+        + f"""
 [inputs]
 {inputs}
 [[benefits]]
@@ -664,6 +731,7 @@ name = "Direct"
 amount = {{ dist = "gamma", shape = 2, scale = 3 }}
 years = "2"
 """
+    )
     p = tmp_path_factory.mktemp("d") / "dists.toml"
     p.write_text(text)
     return roisim.simulate(roisim.load_scenario(p), runs=N_DIST, seed=2468)
@@ -707,14 +775,20 @@ def test_per_year_and_per_run_dims(dist_result):
     assert abs(np.corrcoef(ny[:, 1], ny[:, 3])[0, 1]) < K / math.sqrt(N_DIST)
     # the benefit line's cash flow is the sum of the inputs for every year
     names = list(CONTINUOUS) + list(DISCRETE)
-    total = sum(ds[nm].values[:, None] if ds[nm].dims == ("run",) else ds[nm].values for nm in names)
+    total = sum(
+        ds[nm].values[:, None] if ds[nm].dims == ("run",) else ds[nm].values for nm in names
+    )
     cf = ds["net_cashflow"].values
     np.testing.assert_allclose(cf[:, 1], total[:, 1], rtol=1e-9, atol=1e-6)
-    np.testing.assert_allclose(cf[:, 2], total[:, 2] + ds["benefits_1_amount"].values, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(
+        cf[:, 2], total[:, 2] + ds["benefits_1_amount"].values, rtol=1e-9, atol=1e-6
+    )
 
 
 # --------------------------------------------------------------------------- reproducibility
-REPRO = header(H=4, r=0.07) + """
+REPRO = (
+    header(H=4, r=0.07)
+    + """
 [simulation]
 runs = 3000
 seed = 424242
@@ -747,6 +821,7 @@ years = "0"
 name = "Incidents"
 amount = "incident_cost"
 """
+)
 
 
 def assert_same_dataset(a: xr.Dataset, b: xr.Dataset):
@@ -770,12 +845,30 @@ def test_same_seed_identical(repro_file):
     a = roisim.simulate(sc, runs=3000, seed=11).dataset
     b = roisim.simulate(roisim.load_scenario(repro_file), runs=3000, seed=11).dataset
     assert_same_dataset(a, b)
-    expected_vars = {"npv", "irr", "payback_years", "discounted_payback_years", "roi", "bcr",
-                     "net_cashflow", "hours", "rate", "volume", "incidents", "share", "hit", "level",
-                     "fee", "tri", "saved", "incident_cost", "costs_0_amount"}
+    expected_vars = {
+        "npv",
+        "irr",
+        "payback_years",
+        "discounted_payback_years",
+        "roi",
+        "bcr",
+        "net_cashflow",
+        "hours",
+        "rate",
+        "volume",
+        "incidents",
+        "share",
+        "hit",
+        "level",
+        "fee",
+        "tri",
+        "saved",
+        "incident_cost",
+        "costs_0_amount",
+    }
     assert expected_vars <= set(a.data_vars)
     assert a["incidents"].dims == ("run", "year")
-    assert a["incident_cost"].dims == ("run", "year")      # derived from a per-year input and year
+    assert a["incident_cost"].dims == ("run", "year")  # derived from a per-year input and year
     assert a["saved"].dims == ("run",)
     assert a.attrs["seed"] == 11
     assert a.attrs["scenario_name"] == "Known answer"
@@ -814,11 +907,15 @@ def test_runs_are_keyed_on_run_index(repro_file):
 
 
 def test_common_random_numbers_across_scenarios(write_toml):
-    one = header() + ('[inputs]\nx = { dist = "normal", mean = 1, sd = 1 }\n'
-                      '[[benefits]]\nname = "b"\namount = "x"\n')
-    two = header() + ('[inputs]\nalpha = { dist = "uniform", min = 0, max = 1 }\n'
-                      'x = { dist = "normal", mean = 1, sd = 1 }\n'
-                      '[[benefits]]\nname = "b"\namount = "x + alpha"\n')
+    one = header() + (
+        '[inputs]\nx = { dist = "normal", mean = 1, sd = 1 }\n'
+        '[[benefits]]\nname = "b"\namount = "x"\n'
+    )
+    two = header() + (
+        '[inputs]\nalpha = { dist = "uniform", min = 0, max = 1 }\n'
+        'x = { dist = "normal", mean = 1, sd = 1 }\n'
+        '[[benefits]]\nname = "b"\namount = "x + alpha"\n'
+    )
     a = simulate(write_toml, one, runs=2000, seed=3, name="one.toml").dataset
     b = simulate(write_toml, two, runs=2000, seed=3, name="two.toml").dataset
     assert np.array_equal(a["x"].values, b["x"].values)
@@ -826,9 +923,14 @@ def test_common_random_numbers_across_scenarios(write_toml):
 
 def _cli_json(file: Path, threads: int) -> str:
     env = dict(os.environ, NUMBA_NUM_THREADS=str(threads))
-    code = "import sys; from roisim.cli import main; sys.exit(main())"
-    out = subprocess.run([sys.executable, "-c", code, "run", str(file), "--runs", "20000", "--seed", "77",
-                          "--json"], env=env, capture_output=True, text=True, timeout=300)
+    code = "import sys; from roisim.cli.main import main; sys.exit(main())"
+    out = subprocess.run(
+        [sys.executable, "-c", code, "run", str(file), "--runs", "20000", "--seed", "77", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -840,7 +942,7 @@ def test_numba_num_threads_env_gives_identical_json(repro_file):
     assert one == two
 
 
-@pytest.mark.parametrize("seed", [21, 2**40 + 21])    # the second does not fit in 32 bits
+@pytest.mark.parametrize("seed", [21, 2**40 + 21])  # the second does not fit in 32 bits
 def test_to_netcdf_round_trip(repro_file, tmp_path, seed):
     res = roisim.simulate(roisim.load_scenario(repro_file), runs=2000, seed=seed)
     assert res.dataset.attrs["seed"] == seed

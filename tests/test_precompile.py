@@ -1,5 +1,6 @@
-"""The cold-start helper process (roisim.precompile): it fills numba's cache, it never changes a
+"""The cold-start helper process (roisim.engine.precompile): it fills numba's cache, it never changes a
 result, and when it fails or is turned off the run compiles what it needs itself."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from roisim import precompile
+from roisim.engine import precompile
 
 ROOT = Path(__file__).resolve().parents[1]
 # flows with two sign changes, so the run needs irr_rows (the several-roots solver) as well
@@ -36,53 +37,80 @@ years = "2"
 
 
 def _env(tmp_path: Path, **extra) -> dict:
-    env = dict(os.environ, ROISIM_CACHE_DIR=str(tmp_path / "roisim"), NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    env = dict(
+        os.environ,
+        ROISIM_CACHE_DIR=str(tmp_path / "roisim"),
+        NUMBA_CACHE_DIR=str(tmp_path / "numba"),
+    )
     env.pop("ROISIM_NO_PRECOMPILE", None)
     env.update(extra)
     return env
 
 
 def _python(code: str, env: dict) -> str:
-    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True,
-                         text=True, timeout=600, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout
 
 
 def test_helper_fills_an_empty_cache_then_is_not_started_again(tmp_path):
-    out = _python("""
-        from roisim import precompile as pc
+    out = _python(
+        """
+        from roisim.engine import precompile as pc
         print(pc.cached())
         helper = pc.start_if_cold()
         print(helper is not None)
         pc.wait()
         print(helper.returncode, pc.cached(), pc.start_if_cold() is None)
-    """, _env(tmp_path))
+    """,
+        _env(tmp_path),
+    )
     assert out.split() == ["False", "True", "0", "True", "True"]
 
 
 def test_turned_off_by_environment(tmp_path):
-    out = _python("""
-        from roisim import precompile as pc
+    out = _python(
+        """
+        from roisim.engine import precompile as pc
         print(pc.cached(), pc.start_if_cold() is None)
-    """, _env(tmp_path, ROISIM_NO_PRECOMPILE="1"))
+    """,
+        _env(tmp_path, ROISIM_NO_PRECOMPILE="1"),
+    )
     assert out.split() == ["False", "True"]
 
 
 def test_cold_run_with_helper_equals_warm_run_and_run_without_helper(tmp_path):
     sc = tmp_path / "s.toml"
     sc.write_text(SCENARIO)
-    cmd = [sys.executable, "-m", "roisim.cli", "run", str(sc), "--runs", "3000", "--seed", "5", "--json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "roisim.cli.main",
+        "run",
+        str(sc),
+        "--runs",
+        "3000",
+        "--seed",
+        "5",
+        "--json",
+    ]
 
     def run(env):
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, cwd=ROOT)
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 
-    cold = run(_env(tmp_path / "a"))                 # empty caches: the helper compiles in parallel
-    warm = run(_env(tmp_path / "a"))                 # everything from the cache
+    cold = run(_env(tmp_path / "a"))  # empty caches: the helper compiles in parallel
+    warm = run(_env(tmp_path / "a"))  # everything from the cache
     alone = run(_env(tmp_path / "b", ROISIM_NO_PRECOMPILE="1"))
-    assert cold["metrics"]["irr"]["prob_multiple"] > 0.9    # the several-roots solver was needed
+    assert cold["metrics"]["irr"]["prob_multiple"] > 0.9  # the several-roots solver was needed
     assert cold == warm == alone
 
 
@@ -94,7 +122,7 @@ def test_failing_helper_is_waited_for_and_ignored(monkeypatch):
     assert helper is not None
     precompile.wait()
     assert helper.returncode == 3
-    precompile.wait()                                # nothing left to wait for
+    precompile.wait()  # nothing left to wait for
     assert precompile._helper is None
 
 
@@ -130,8 +158,8 @@ def test_warm_process_skips_blas_probe_and_registry_refresh_with_the_same_result
         print("numba.np.npyimpl" in sys.modules, "scipy.linalg" in sys.modules)
     """
     env = _env(tmp_path, ROISIM_NO_PRECOMPILE="1")
-    first = _python(code, env).splitlines()       # compiles (numba refreshes itself to compile)
-    second = _python(code, env).splitlines()      # loads everything from the caches
+    first = _python(code, env).splitlines()  # compiles (numba refreshes itself to compile)
+    second = _python(code, env).splitlines()  # loads everything from the caches
     assert first[0] == second[0]
     assert first[1].split()[0] == "True"
     assert second[1].split() == ["False", "False"]

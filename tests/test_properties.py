@@ -5,6 +5,7 @@ scipy root finding and numpy polynomial roots -- never roisim's own output.
 
 Hypothesis runs derandomized with no example database, so the suite is deterministic.
 """
+
 from __future__ import annotations
 
 import functools
@@ -20,12 +21,22 @@ import roisim
 from roisim import finance
 
 TIMINGS = ("end-of-year", "mid-year")
-LO, HI = -0.99, 10.0          # the contract's IRR search interval (LO, HI]
+LO, HI = -0.99, 10.0  # the contract's IRR search interval (LO, HI]
 
-FIN = settings(max_examples=200, deadline=None, derandomize=True, database=None,
-               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-SIM = settings(max_examples=20, deadline=None, derandomize=True, database=None,
-               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+FIN = settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+SIM = settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 
 # --------------------------------------------------------------------------- oracles
@@ -156,7 +167,7 @@ def test_scaling_flows_keeps_paybacks(flows, k, rate, timing):
 @FIN
 @given(flows_st)
 def test_payback_finite_exactly_when_final_cumulative_nonnegative(flows):
-    c = np.cumsum(flows)          # integer-valued: exact
+    c = np.cumsum(flows)  # integer-valued: exact
     pb = f(finance.payback(flows))
     assert not math.isnan(pb)
     assert math.isfinite(pb) == (c[-1] >= 0), (pb, c)
@@ -164,7 +175,7 @@ def test_payback_finite_exactly_when_final_cumulative_nonnegative(flows):
         h = flows.size - 1
         assert 0.0 <= pb <= h
         # cumulative stays >= 0 from the first whole year at/after the payback time ...
-        assert np.all(c[math.ceil(pb):] >= 0)
+        assert np.all(c[math.ceil(pb) :] >= 0)
         # ... and the year just before it is negative (unless payback is 0: never negative)
         if pb > 0:
             assert c[math.ceil(pb) - 1] < 0
@@ -193,14 +204,17 @@ def test_irr_when_defined_is_a_root_in_the_interval(flows, timing):
     if math.isnan(r):
         return
     assert LO < r <= HI
-    assert abs(npv_ref(r, flows, timing)) <= 1e-6 * scale_ref(r, flows, timing), (r, npv_ref(r, flows, timing))
+    assert abs(npv_ref(r, flows, timing)) <= 1e-6 * scale_ref(r, flows, timing), (
+        r,
+        npv_ref(r, flows, timing),
+    )
 
 
 @FIN
 @given(st.lists(st.integers(0, 1000).map(float), min_size=2, max_size=11), st.booleans(), timing_st)
 def test_irr_nan_without_sign_change(xs, negate, timing):
     flows = np.array(xs) * (-1.0 if negate else 1.0)
-    assume(np.any(flows != 0))      # all-zero flows: every rate is a root (not specified)
+    assume(np.any(flows != 0))  # all-zero flows: every rate is a root (not specified)
     assert math.isnan(f(finance.irr(flows, timing=timing)))
 
 
@@ -215,13 +229,18 @@ def test_irr_conventional_flows_matches_brentq(cf, timing):
     flows, _ = cf
     inside = _sign_change(flows, LO, HI, timing)
     # keep away from the interval ends (solver resolution there is not the point)
-    assume(inside == _sign_change(flows, LO + 1e-3, HI - 1e-2, timing)
-           == _sign_change(flows, LO - 1e-4, HI + 1e-2, timing))
+    assume(
+        inside
+        == _sign_change(flows, LO + 1e-3, HI - 1e-2, timing)
+        == _sign_change(flows, LO - 1e-4, HI + 1e-2, timing)
+    )
     got = f(finance.irr(flows, timing=timing))
     if not inside:
         assert math.isnan(got)
     else:
-        expected = optimize.brentq(lambda r: npv_ref(r, flows, timing), LO, HI, xtol=1e-14, rtol=1e-14)
+        expected = optimize.brentq(
+            lambda r: npv_ref(r, flows, timing), LO, HI, xtol=1e-14, rtol=1e-14
+        )
         assert got == pytest.approx(expected, abs=1e-7), (got, expected)
 
 
@@ -257,8 +276,14 @@ def scenario_text(k: float, rate, timing: str) -> str:
     """A business case whose every line amount is multiplied by k (k = 1: the base case)."""
     kk = repr(float(k))
     if isinstance(rate, dict):
-        rate_toml = "{ " + ", ".join(f"{a} = {b!r}" if not isinstance(b, str) else f'{a} = "{b}"'
-                                     for a, b in rate.items()) + " }"
+        rate_toml = (
+            "{ "
+            + ", ".join(
+                f"{a} = {b!r}" if not isinstance(b, str) else f'{a} = "{b}"'
+                for a, b in rate.items()
+            )
+            + " }"
+        )
     else:
         rate_toml = repr(float(rate))
     return f"""
@@ -309,14 +334,24 @@ years = "1.."
 """
 
 
-METRICS = ("npv", "irr", "payback_years", "discounted_payback_years", "roi", "bcr",
-           "net_cashflow", "discount_rate")
+METRICS = (
+    "npv",
+    "irr",
+    "payback_years",
+    "discounted_payback_years",
+    "roi",
+    "bcr",
+    "net_cashflow",
+    "discount_rate",
+)
 
 
 @functools.lru_cache(maxsize=64)
 def run_sim(k: float, rate_key, timing: str, seed: int) -> dict[str, np.ndarray]:
     rate = dict(rate_key) if isinstance(rate_key, tuple) else rate_key
-    res = roisim.simulate(roisim.load_scenario(scenario_text(k, rate, timing)), runs=SIM_RUNS, seed=seed)
+    res = roisim.simulate(
+        roisim.load_scenario(scenario_text(k, rate, timing)), runs=SIM_RUNS, seed=seed
+    )
     ds = res.dataset
     return {m: np.array(ds[m].values, float) for m in METRICS if m in ds}
 
@@ -347,14 +382,20 @@ def test_simulation_scaling_amounts_scales_npv_keeps_irr_and_payback(k, rate_key
     base = run_sim(1.0, rate_key, timing, seed)
     scaled = run_sim(k, rate_key, timing, seed)
     # same seed, same input names: the same draws, so every cash flow is scaled by k
-    np.testing.assert_allclose(scaled["net_cashflow"], k * base["net_cashflow"], rtol=1e-9,
-                               atol=1e-9 * k * np.abs(base["net_cashflow"]).max())
+    np.testing.assert_allclose(
+        scaled["net_cashflow"],
+        k * base["net_cashflow"],
+        rtol=1e-9,
+        atol=1e-9 * k * np.abs(base["net_cashflow"]).max(),
+    )
     scale = scale_ref(_rates(base, rate_key), base["net_cashflow"], timing)
     np.testing.assert_allclose(scaled["npv"], k * base["npv"], rtol=1e-9, atol=0)
     assert np.all(np.abs(scaled["npv"] - k * base["npv"]) <= 1e-9 * k * scale)
     _assert_same_arrays(scaled["irr"], base["irr"], rtol=0, atol=1e-7)
     _assert_same_arrays(scaled["payback_years"], base["payback_years"], rtol=1e-9)
-    _assert_same_arrays(scaled["discounted_payback_years"], base["discounted_payback_years"], rtol=1e-9)
+    _assert_same_arrays(
+        scaled["discounted_payback_years"], base["discounted_payback_years"], rtol=1e-9
+    )
     _assert_same_arrays(scaled["roi"], base["roi"], rtol=1e-9, atol=1e-12)
     _assert_same_arrays(scaled["bcr"], base["bcr"], rtol=1e-9)
 
@@ -367,8 +408,12 @@ def test_simulation_metrics_agree_with_closed_forms(rate_key, timing, seed):
     assert cf.shape == (SIM_RUNS, H + 1)
     rates = _rates(out, rate_key)
     # NPV = sum_t CF_t d_t under the scenario's timing
-    np.testing.assert_allclose(out["npv"], npv_ref(rates, cf, timing), rtol=1e-10,
-                               atol=1e-10 * scale_ref(rates, cf, timing).max())
+    np.testing.assert_allclose(
+        out["npv"],
+        npv_ref(rates, cf, timing),
+        rtol=1e-10,
+        atol=1e-10 * scale_ref(rates, cf, timing).max(),
+    )
     # payback finite exactly when the final cumulative flow is >= 0, and equal to the rule
     c = np.cumsum(cf, axis=1)
     pb = out["payback_years"]
@@ -376,8 +421,9 @@ def test_simulation_metrics_agree_with_closed_forms(rate_key, timing, seed):
     np.testing.assert_allclose(pb, [payback_ref(row) for row in cf], rtol=1e-12, atol=1e-12)
     # discounted payback: the same rule on d_t CF_t
     d = cf * disc(rates, H + 1, timing)
-    np.testing.assert_allclose(out["discounted_payback_years"], [payback_ref(row) for row in d],
-                               rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        out["discounted_payback_years"], [payback_ref(row) for row in d], rtol=1e-9, atol=1e-9
+    )
     # IRR, where defined, is a root of the run's NPV in (-0.99, 10]
     irr = out["irr"]
     ok = ~np.isnan(irr)
@@ -397,15 +443,23 @@ def test_simulation_metrics_agree_with_closed_forms(rate_key, timing, seed):
 def test_simulation_metrics_equal_finance_functions(rate_key, timing, seed):
     out = run_sim(1.0, rate_key, timing, seed)
     cf = out["net_cashflow"]
-    _assert_same_arrays(out["payback_years"], np.asarray(finance.payback(cf), float), rtol=1e-12, atol=1e-12)
-    _assert_same_arrays(out["irr"], np.asarray(finance.irr(cf, timing=timing), float), rtol=0, atol=1e-9)
+    _assert_same_arrays(
+        out["payback_years"], np.asarray(finance.payback(cf), float), rtol=1e-12, atol=1e-12
+    )
+    _assert_same_arrays(
+        out["irr"], np.asarray(finance.irr(cf, timing=timing), float), rtol=0, atol=1e-9
+    )
     if not isinstance(rate_key, tuple):
         r = float(rate_key)
-        _assert_same_arrays(out["npv"], np.asarray(finance.npv(r, cf, timing=timing), float), rtol=1e-12,
-                            atol=1e-6)
-        _assert_same_arrays(out["discounted_payback_years"],
-                            np.asarray(finance.discounted_payback(r, cf, timing=timing), float),
-                            rtol=1e-12, atol=1e-12)
+        _assert_same_arrays(
+            out["npv"], np.asarray(finance.npv(r, cf, timing=timing), float), rtol=1e-12, atol=1e-6
+        )
+        _assert_same_arrays(
+            out["discounted_payback_years"],
+            np.asarray(finance.discounted_payback(r, cf, timing=timing), float),
+            rtol=1e-12,
+            atol=1e-12,
+        )
 
 
 @FIN
@@ -414,6 +468,7 @@ def test_fused_paybacks_match_the_payback_rule(flows, rate, timing):
     # paybacks() (the generated kernels and roisim.finance) against the rule written out: the
     # payback of the flows, and the payback of the discounted flows cf_t·d_t
     from roisim.kernels.metrics import discount_factors, paybacks
+
     cf = np.asarray(flows, float)
     d = np.empty(cf.size)
     discount_factors(rate, 1 if timing == "mid-year" else 0, d)

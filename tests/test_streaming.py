@@ -15,17 +15,17 @@ import textwrap
 import numpy as np
 import pytest
 from scipy import special, stats
+from shared_scenarios import MIXED
 
 import roisim
-import roisim.summary
-from roisim.blocks import SUMMARY_BLOCK, n_blocks
-from roisim.engine import KernelSource
+import roisim.analysis.summary
+from roisim.analysis.summary import summarize
+from roisim.engine.blocks import SUMMARY_BLOCK, n_blocks
+from roisim.engine.plan import build_plan
+from roisim.engine.run import KernelSource
+from roisim.engine.tables import discrete_table, quantile_table
 from roisim.kernels import inverse, rng
-from roisim.plan import build_plan
 from roisim.result import Result
-from roisim.summary import summarize
-from roisim.tables import discrete_table, quantile_table
-from shared_scenarios import MIXED
 
 METRICS = ["npv", "irr", "payback_years", "discounted_payback_years", "roi", "bcr"]
 PCTS = [5, 10, 25, 50, 75, 90, 95]
@@ -48,7 +48,15 @@ years = "0.."
 """
 
 # NPV takes 4 distinct values; year 0 is a constant -50.
-D_WIN, D_VALUES, D_WEIGHTS, D_SCALE, D_BUILD, D_RATE, D_H = 0.3, [1, 2, 5], [0.5, 0.3, 0.2], 40, 50, 0.1, 3
+D_WIN, D_VALUES, D_WEIGHTS, D_SCALE, D_BUILD, D_RATE, D_H = (
+    0.3,
+    [1, 2, 5],
+    [0.5, 0.3, 0.2],
+    40,
+    50,
+    0.1,
+    3,
+)
 DISCRETE = f"""
 [scenario]
 name = "streaming: discrete outcomes"
@@ -93,7 +101,9 @@ def sim(scen):
     def get(name, runs, summary_only):
         key = (name, runs, summary_only)
         if key not in cache:
-            cache[key] = roisim.simulate(scen(name), runs=runs, seed=SEED, summary_only=summary_only)
+            cache[key] = roisim.simulate(
+                scen(name), runs=runs, seed=SEED, summary_only=summary_only
+            )
         return cache[key]
 
     return get
@@ -151,7 +161,9 @@ def check_against_numpy(summary: dict, ds, exact_percentiles: bool = True) -> No
         s = m[name]
         if name in ("irr", "roi", "bcr"):
             assert s["prob_defined"] == len(x) / n
-            assert s["ci95"]["prob_defined"] == pytest.approx(wilson(len(x), n), rel=1e-12, abs=1e-15)
+            assert s["ci95"]["prob_defined"] == pytest.approx(
+                wilson(len(x), n), rel=1e-12, abs=1e-15
+            )
         if len(x) == 0:
             assert s["mean"] is None and s["sd"] is None
             assert all(s[f"p{p}"] is None for p in PCTS)
@@ -164,8 +176,9 @@ def check_against_numpy(summary: dict, ds, exact_percentiles: bool = True) -> No
                 sd = float(np.std(x, ddof=1))
                 assert close(s["sd"], sd, abs_=1e-12 * float(np.max(np.abs(x)))), name
                 half = z * sd / math.sqrt(len(x))
-                assert s["ci95"]["mean"] == pytest.approx([np.mean(x) - half, np.mean(x) + half],
-                                                          rel=1e-12, abs=1e-9 * (1 + abs(sd)))
+                assert s["ci95"]["mean"] == pytest.approx(
+                    [np.mean(x) - half, np.mean(x) + half], rel=1e-12, abs=1e-9 * (1 + abs(sd))
+                )
         else:
             assert s["mean"] is None and s["sd"] is None, name
         for p in PCTS:
@@ -175,16 +188,22 @@ def check_against_numpy(summary: dict, ds, exact_percentiles: bool = True) -> No
             if exact_percentiles:
                 assert got == expected, (name, p, got, expected)
             else:
-                assert (got is None) == (expected is None) and (got is None or close(got, expected, 1e-12))
+                assert (got is None) == (expected is None) and (
+                    got is None or close(got, expected, 1e-12)
+                )
             j, k = ci_ranks(len(x), q)
             assert s["ci95"][f"p{p}"] == [fin(float(xs[j - 1])), fin(float(xs[k - 1]))], (name, p)
     npv = ds["npv"].values
     assert m["npv"]["prob_positive"] == (npv > 0).mean()
-    assert m["npv"]["ci95"]["prob_positive"] == pytest.approx(wilson(int((npv > 0).sum()), n), rel=1e-12,
-                                                              abs=1e-15)
-    worst = np.sort(npv)[:math.ceil(0.05 * n)]
-    assert close(m["npv"]["expected_shortfall_5"], float(np.mean(worst)),
-                 abs_=1e-12 * float(np.max(np.abs(worst))))
+    assert m["npv"]["ci95"]["prob_positive"] == pytest.approx(
+        wilson(int((npv > 0).sum()), n), rel=1e-12, abs=1e-15
+    )
+    worst = np.sort(npv)[: math.ceil(0.05 * n)]
+    assert close(
+        m["npv"]["expected_shortfall_5"],
+        float(np.mean(worst)),
+        abs_=1e-12 * float(np.max(np.abs(worst))),
+    )
     for name in ("payback_years", "discounted_payback_years"):
         x = ds[name].values
         ok = np.isfinite(x)
@@ -210,8 +229,8 @@ def check_against_numpy(summary: dict, ds, exact_percentiles: bool = True) -> No
 # ---------------------------------------------------------------- scenarios do what they claim
 def test_scenarios_cover_the_edge_cases(sim):
     ds = sim("mixed", 150_003, False).dataset
-    assert 0.02 < np.isnan(ds["irr"].values).mean() < 0.5                # IRR sometimes undefined
-    assert 0.1 < np.isinf(ds["payback_years"].values).mean() < 0.5      # payback sometimes never
+    assert 0.02 < np.isnan(ds["irr"].values).mean() < 0.5  # IRR sometimes undefined
+    assert 0.1 < np.isinf(ds["payback_years"].values).mean() < 0.5  # payback sometimes never
     assert sim("mixed", 150_003, False).summary["metrics"]["irr"]["prob_multiple"] > 0
     assert ds["noise"].dims == ("run", "year") and ds["incidents"].dims == ("run", "year")
     nc = sim("no_costs", 150_003, False).dataset
@@ -267,8 +286,9 @@ def test_small_run_summaries_match_numpy(sim, runs):
 @pytest.mark.parametrize("runs", [1, 2, 3, 7, 40])
 def test_small_run_summaries_match_numpy_to_rounding(sim, runs):
     """The same figures to 1e-12 (separates wrong order statistics from last-bit rounding)."""
-    check_against_numpy(sim("mixed", runs, True).summary, sim("mixed", runs, False).dataset,
-                        exact_percentiles=False)
+    check_against_numpy(
+        sim("mixed", runs, True).summary, sim("mixed", runs, False).dataset, exact_percentiles=False
+    )
 
 
 def test_irr_percentiles_are_over_defined_runs(sim):
@@ -294,23 +314,29 @@ def test_payback_percentiles_beyond_horizon_are_none(sim):
 # ---------------------------------------------------------------- sub-histogram refinement
 def _passes(scenario, runs, **kw):
     seen = []
-    r = roisim.simulate(scenario, runs=runs, seed=SEED, summary_only=True,
-                        progress=lambda p, done, total: seen.append(p), **kw)
+    r = roisim.simulate(
+        scenario,
+        runs=runs,
+        seed=SEED,
+        summary_only=True,
+        progress=lambda p, done, total: seen.append(p),
+        **kw,
+    )
     return r, max(seen)
 
 
 def test_refinement_path_gives_the_same_exact_summary(scen, sim, monkeypatch):
     base, base_passes = _passes(scen("mixed"), 150_003)
-    monkeypatch.setattr(roisim.summary, "CAP", 2)
+    monkeypatch.setattr(roisim.analysis.summary, "CAP", 2)
     refined, refined_passes = _passes(scen("mixed"), 150_003)
-    assert refined_passes > base_passes          # the sub-histogram pass really ran
+    assert refined_passes > base_passes  # the sub-histogram pass really ran
     assert refined.summary == base.summary
     check_against_numpy(refined.summary, sim("mixed", 150_003, False).dataset)
 
 
 @pytest.mark.parametrize("cap", [50, 3])
 def test_refinement_with_discrete_values(scen, sim, monkeypatch, cap):
-    monkeypatch.setattr(roisim.summary, "CAP", cap)
+    monkeypatch.setattr(roisim.analysis.summary, "CAP", cap)
     r = roisim.simulate(scen("discrete"), runs=150_003, seed=SEED, summary_only=True)
     ds = sim("discrete", 150_003, False).dataset
     assert r.summary == sim("discrete", 150_003, False).summary
@@ -320,7 +346,7 @@ def test_refinement_with_discrete_values(scen, sim, monkeypatch, cap):
 
 
 def test_refinement_no_costs(scen, sim, monkeypatch):
-    monkeypatch.setattr(roisim.summary, "CAP", 5)
+    monkeypatch.setattr(roisim.analysis.summary, "CAP", 5)
     r = roisim.simulate(scen("no_costs"), runs=150_003, seed=SEED, summary_only=True)
     assert r.summary == sim("no_costs", 150_003, False).summary
 
@@ -424,8 +450,9 @@ def test_streaming_peak_memory_does_not_grow_with_runs(tmp_path):
     script.write_text(MEM_CHILD)
     peaks = []
     for runs in (200_000, 2_000_000):
-        out = subprocess.run([sys.executable, str(script), str(runs)], capture_output=True, text=True,
-                             timeout=120)
+        out = subprocess.run(
+            [sys.executable, str(script), str(runs)], capture_output=True, text=True, timeout=120
+        )
         assert out.returncode == 0, out.stderr
         peaks.append(int(out.stdout.split()[-1]) * 1024)
     assert peaks[1] - peaks[0] < 60e6, peaks
@@ -445,11 +472,13 @@ def py_mix64(z):
 
 def py_unmix64(y):
     """Inverse of SplitMix64's output function."""
+
     def unxorshift(v, s):
         x = v
         for _ in range(64 // s + 1):
             x = v ^ (x >> s)
         return x
+
     y = unxorshift(y, 31)
     y = (y * pow(M2, -1, 1 << 64)) & MASK
     y = unxorshift(y, 27)
@@ -479,20 +508,42 @@ def test_uniform01_matches_documented_formula_and_is_inside_unit_interval():
 
 
 def test_uniform01_extremes():
-    top = rng.uniform01(np.uint64(key_for(MASK, run=3, year=2)), 3, 2)     # top 52 bits all ones
+    top = rng.uniform01(np.uint64(key_for(MASK, run=3, year=2)), 3, 2)  # top 52 bits all ones
     assert top < 1.0 and top == 1.0 - 2.0**-53
-    bottom = rng.uniform01(np.uint64(key_for(0, run=5, year=0)), 5, 0)     # all zeros
+    bottom = rng.uniform01(np.uint64(key_for(0, run=5, year=0)), 5, 0)  # all zeros
     assert bottom > 0.0 and bottom == 2.0**-53
     # the largest output with the low 12 bits set is still below 1
     assert rng.uniform01(np.uint64(key_for(MASK ^ 0x800)), 0, 0) == 1.0 - 2.0**-53
 
 
 def test_ndtri_against_scipy():
-    p = np.concatenate([[2.0**-53, 2.0**-52, 1e-15, 1e-10, np.exp(-25.0), 1e-5, 0.02425, 0.075,
-                         0.0750000001, 0.3, 0.5, 0.5 + 1e-12, 0.7, 0.925, 1 - 1e-5, 1 - 1e-10,
-                         1 - 2.0**-52, 1 - 2.0**-53],
-                        np.logspace(-16, np.log10(0.5), 300), 1 - np.logspace(-16, np.log10(0.5), 300),
-                        np.linspace(0.001, 0.999, 999)])
+    p = np.concatenate(
+        [
+            [
+                2.0**-53,
+                2.0**-52,
+                1e-15,
+                1e-10,
+                np.exp(-25.0),
+                1e-5,
+                0.02425,
+                0.075,
+                0.0750000001,
+                0.3,
+                0.5,
+                0.5 + 1e-12,
+                0.7,
+                0.925,
+                1 - 1e-5,
+                1 - 1e-10,
+                1 - 2.0**-52,
+                1 - 2.0**-53,
+            ],
+            np.logspace(-16, np.log10(0.5), 300),
+            1 - np.logspace(-16, np.log10(0.5), 300),
+            np.linspace(0.001, 0.999, 999),
+        ]
+    )
     for v in p:
         got = inverse.ndtri(float(v))
         ref = float(special.ndtri(v))
@@ -501,7 +552,9 @@ def test_ndtri_against_scipy():
 
 
 def u_grid(n=10_000):
-    tails = np.array([2.0**-53, 2.0**-52, 1e-16, 1e-15, 1e-13, 1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-3])
+    tails = np.array(
+        [2.0**-53, 2.0**-52, 1e-16, 1e-15, 1e-13, 1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-3]
+    )
     special_u = np.concatenate([tails, [0.5], 1 - tails])
     body = special.ndtr(np.linspace(-8.2, 8.2, 6000))
     g = np.random.default_rng(11)
@@ -517,17 +570,20 @@ def pert(lo, mode, hi, lam=4.0):
     return stats.beta(a, b, loc=lo, scale=hi - lo)
 
 
-@pytest.mark.parametrize("label, frozen", [
-    ("pert(120,160,240)", pert(120, 160, 240)),
-    ("beta(0.5,0.5)", stats.beta(0.5, 0.5)),
-    ("beta(5,2)", stats.beta(5, 2)),
-    ("gamma(0.3)", stats.gamma(0.3)),
-    ("gamma(20)", stats.gamma(20)),
-])
+@pytest.mark.parametrize(
+    "label, frozen",
+    [
+        ("pert(120,160,240)", pert(120, 160, 240)),
+        ("beta(0.5,0.5)", stats.beta(0.5, 0.5)),
+        ("beta(5,2)", stats.beta(5, 2)),
+        ("gamma(0.3)", stats.gamma(0.3)),
+        ("gamma(20)", stats.gamma(20)),
+    ],
+)
 def test_hermite_quantile_table_against_scipy(label, frozen):
     table = quantile_table(frozen)
     off = 7
-    T = np.concatenate([np.full(off, np.nan), table])          # the table need not start at 0
+    T = np.concatenate([np.full(off, np.nan), table])  # the table need not start at 0
     P = np.array([0.0, 1.0, float(off)])
     tol = 1e-9 * frozen.std()
     worst = 0.0
@@ -609,10 +665,10 @@ def test_joining_collected_pieces_keeps_the_exact_summary(scen, sim, monkeypatch
     # of the memory); with 3 blocks here, joining after every piece or every other one must change
     # nothing, with and without the sub-histogram pass
     base = roisim.simulate(scen("mixed"), runs=150_003, seed=SEED, summary_only=True)
-    monkeypatch.setattr(roisim.blocks, "JOIN_AT", join_at)
+    monkeypatch.setattr(roisim.engine.blocks, "JOIN_AT", join_at)
     joined = roisim.simulate(scen("mixed"), runs=150_003, seed=SEED, summary_only=True, threads=2)
     assert joined.summary == base.summary
-    monkeypatch.setattr(roisim.summary, "CAP", 2)
+    monkeypatch.setattr(roisim.analysis.summary, "CAP", 2)
     refined = roisim.simulate(scen("mixed"), runs=150_003, seed=SEED, summary_only=True)
     assert refined.summary == base.summary
     check_against_numpy(joined.summary, sim("mixed", 150_003, False).dataset)

@@ -1,8 +1,9 @@
 """User-facing errors: one line naming the file, the line, the field path and a suggestion."""
+
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+from collections.abc import Iterable
 
 
 class ScenarioError(Exception):
@@ -16,19 +17,23 @@ class ScenarioError(Exception):
     line : int | None   1-based line in that file, when it is known
     """
 
-    def __init__(self, message: str, path: str = "", *, file: str | None = None,
-                 line: int | None = None):
+    def __init__(
+        self, message: str, path: str = "", *, file: str | None = None, line: int | None = None
+    ):
         self.message = message
         self.path = path
         self.file = file
         self.line = line
         super().__init__(self.__str__())
 
-    def located(self, file: str | None = None, line: int | None = None) -> "ScenarioError":
+    def located(self, file: str | None = None, line: int | None = None) -> ScenarioError:
         """Return the same error with the file and line filled in where still unknown."""
-        return ScenarioError(self.message, self.path,
-                             file=self.file or file,
-                             line=self.line if self.line is not None else line)
+        return ScenarioError(
+            self.message,
+            self.path,
+            file=self.file or file,
+            line=self.line if self.line is not None else line,
+        )
 
     def __str__(self) -> str:
         where = ""

@@ -3,10 +3,20 @@
 Each function accepts one flow (1-D, years 0..H) or many (2-D, one row per run) and uses the
 same compiled kernels as the simulation, so what you check here is what a run computes.
 """
+
 from __future__ import annotations
 
 import numpy as np
-from .kernels.metrics import irr_rows as _irr_rows, npv_rows as _npv_rows, payback_rows as _payback_rows
+
+from roisim.kernels.metrics import (
+    irr_rows as _irr_rows,
+)
+from roisim.kernels.metrics import (
+    npv_rows as _npv_rows,
+)
+from roisim.kernels.metrics import (
+    payback_rows as _payback_rows,
+)
 
 _TIMINGS = {"end-of-year": 0, "mid-year": 1}
 
@@ -28,8 +38,10 @@ def _rate(rate) -> float:
     """The discount rate as a float; a rate at or below −100% (or NaN) is a ValueError."""
     r = float(rate)
     if not r > -1.0:
-        raise ValueError(f"rate must be greater than -1 (-100%), got {rate!r}: "
-                         "the discount factor (1+r)^-t is undefined there")
+        raise ValueError(
+            f"rate must be greater than -1 (-100%), got {rate!r}: "
+            "the discount factor (1+r)^-t is undefined there"
+        )
     return r
 
 

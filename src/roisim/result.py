@@ -1,4 +1,5 @@
 """Result: the per-run arrays as an ``xarray.Dataset`` plus the summary dictionary."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,8 @@ import tempfile
 
 import numpy as np
 
-from ._version import __version__
-from .plan import METRICS, Plan
+from roisim._version import __version__
+from roisim.engine.plan import METRICS, Plan
 
 METRIC_ATTRS = {
     "npv": ("net present value", "currency"),
@@ -23,7 +24,7 @@ METRIC_ATTRS = {
 
 def build_dataset(plan: Plan, arrays, seed: int):
     """The per-run arrays as an xarray.Dataset (views, no copies)."""
-    import xarray as xr        # imported here: a CLI run that prints a report never needs it
+    import xarray as xr  # imported here: a CLI run that prints a report never needs it
 
     s = plan.scenario
     n = arrays.n
@@ -31,25 +32,45 @@ def build_dataset(plan: Plan, arrays, seed: int):
     data = {}
     for k, name in enumerate(METRICS):
         desc, unit = METRIC_ATTRS[name]
-        data[name] = ("run", arrays.values[k], {"long_name": desc,
-                                                  "units": s.currency if unit == "currency" else unit})
-    data["net_cashflow"] = (("run", "year"), arrays.cashflow,
-                            {"long_name": "net cash flow (benefits - costs)", "units": s.currency})
-    if arrays.inputs.shape[1] == n and arrays.year_inputs.shape[1] == n:     # inputs were kept
+        data[name] = (
+            "run",
+            arrays.values[k],
+            {"long_name": desc, "units": s.currency if unit == "currency" else unit},
+        )
+    data["net_cashflow"] = (
+        ("run", "year"),
+        arrays.cashflow,
+        {"long_name": "net cash flow (benefits - costs)", "units": s.currency},
+    )
+    if arrays.inputs.shape[1] == n and arrays.year_inputs.shape[1] == n:  # inputs were kept
         for k, name in enumerate(plan.run_inputs):
             data[name] = ("run", arrays.inputs[k], _meta(plan, name))
         for k, name in enumerate(plan.year_inputs):
             data[name] = (("run", "year"), arrays.year_inputs[k], _meta(plan, name))
-    attrs = {"scenario_name": s.name, "seed": int(seed), "roisim_version": __version__,
-             "scenario_sha256": s.source_sha256 or "", "scenario_file": s.source_file or "",
-             "currency": s.currency, "horizon_years": s.horizon_years, "timing": s.timing}
+    attrs = {
+        "scenario_name": s.name,
+        "seed": int(seed),
+        "roisim_version": __version__,
+        "scenario_sha256": s.source_sha256 or "",
+        "scenario_file": s.source_file or "",
+        "currency": s.currency,
+        "horizon_years": s.horizon_years,
+        "timing": s.timing,
+    }
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
 def _meta(plan: Plan, name: str) -> dict:
     m = plan.input_meta.get(name, {})
-    return {k: v for k, v in (("units", m.get("unit")), ("description", m.get("description")),
-                              ("field", m.get("path"))) if v}
+    return {
+        k: v
+        for k, v in (
+            ("units", m.get("unit")),
+            ("description", m.get("description")),
+            ("field", m.get("path")),
+        )
+        if v
+    }
 
 
 def _clean(obj):
@@ -94,15 +115,19 @@ class Result:
     def to_netcdf(self, path) -> None:
         """Write the dataset (and the summary as a JSON attribute) to a netCDF file."""
         if self.dataset is None:
-            raise ValueError("this result was computed in summary-only mode and keeps no per-run data")
+            raise ValueError(
+                "this result was computed in summary-only mode and keeps no per-run data"
+            )
         ds = self.dataset.copy()
         ds.attrs["summary_json"] = json.dumps(self.summary)
         # write beside the target and rename, so an interrupted write never leaves a partial file
         target = os.fspath(path)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(target)), suffix=".nc.partial")
+        fd, tmp = tempfile.mkstemp(
+            dir=os.path.dirname(os.path.abspath(target)), suffix=".nc.partial"
+        )
         os.close(fd)
         try:
-            ds.to_netcdf(tmp, engine="h5netcdf")     # netCDF-4: 64-bit integers such as seeds
+            ds.to_netcdf(tmp, engine="h5netcdf")  # netCDF-4: 64-bit integers such as seeds
             os.replace(tmp, target)
         except BaseException:
             if os.path.exists(tmp):
@@ -111,6 +136,8 @@ class Result:
 
     def __repr__(self) -> str:
         npv = self.summary["metrics"]["npv"]
-        return (f"<roisim.Result '{self.summary['scenario']['name']}': {self.summary['runs']:,} runs, "
-                f"mean NPV {npv['mean']:,.0f} {self.summary['currency']}, "
-                f"P(NPV>0) {npv['prob_positive']:.1%}>")
+        return (
+            f"<roisim.Result '{self.summary['scenario']['name']}': {self.summary['runs']:,} runs, "
+            f"mean NPV {npv['mean']:,.0f} {self.summary['currency']}, "
+            f"P(NPV>0) {npv['prob_positive']:.1%}>"
+        )

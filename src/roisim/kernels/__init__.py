@@ -3,6 +3,7 @@
 Every function here is ``@njit(cache=True, nogil=True)`` and free of Python objects, so
 the generated kernel can call them and run on several threads at once.
 """
+
 from .startup import load_without_refresh, skip_blas_probe
 
 skip_blas_probe()

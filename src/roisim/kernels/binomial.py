@@ -2,6 +2,7 @@
 
 This keeps ``scipy`` out of a warm run's imports (scipy.special alone costs about 0.25 s).
 """
+
 import math
 
 from numba import njit

@@ -9,6 +9,7 @@ Conventions (see docs/methodology.md):
 * Payback: k + (-C_k)/CF_{k+1}, k the last year whose cumulative flow C_k is negative;
   0 when the cumulative flow is never negative; +inf when C_H < 0.
 """
+
 import math
 
 import numpy as np
@@ -30,11 +31,11 @@ def npv_value(cf, r, mid):
     return cf[0] + acc
 
 
-EPS = 2.220446049250313e-16     # machine epsilon of float64
+EPS = 2.220446049250313e-16  # machine epsilon of float64
 # A rate is accepted as the IRR when |NPV| <= ROOT_TOL_ULPS·(H+2)·ε·Σ|CF_t·d_t|: a few times the
 # rounding error of evaluating the NPV there, so the rate is a root of the flows to working precision.
 ROOT_TOL_ULPS = 8.0
-MAX_SAFE_STEPS = 200            # Halley/Newton steps before the solver bisects to the end
+MAX_SAFE_STEPS = 200  # Halley/Newton steps before the solver bisects to the end
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -47,9 +48,9 @@ def root_tolerance(n):
 def npv_slope_scale(cf, r, mid):
     """(NPV at r, dNPV/dr, Σ|CF_t|·d_t): the value, its slope and the scale it is measured against."""
     x = 1.0 / (1.0 + r)
-    p = 0.0        # Horner for Σ_{t≥1} cf_t x^t (constant term 0)
-    dp = 0.0       # and its derivative in x
-    s = 0.0        # Σ_{t≥1} |cf_t| x^t
+    p = 0.0  # Horner for Σ_{t≥1} cf_t x^t (constant term 0)
+    dp = 0.0  # and its derivative in x
+    s = 0.0  # Σ_{t≥1} |cf_t| x^t
     for t in range(cf.shape[0] - 1, -1, -1):
         dp = dp * x + p
         c = cf[t] if t > 0 else 0.0
@@ -80,7 +81,7 @@ def _scan(cf, a, b):
     s2 = 0.0
     ft = 0.0
     nsc = 0
-    last = 0          # sign of the last non-zero flow: -1, 0 (none yet) or +1
+    last = 0  # sign of the last non-zero flow: -1, 0 (none yet) or +1
     xa = 1.0 / (1.0 + a)
     xb = 1.0 / (1.0 + b)
     wa = 1.0
@@ -180,7 +181,7 @@ def _solve(cf, a, b, fa, fb, mid, xguess):
         xpos, xneg = 1.0 / (1.0 + b), 1.0 / (1.0 + a)
     tol = root_tolerance(cf.shape[0])
     x = xguess
-    pprev = np.inf                # |p| before the last Halley step
+    pprev = np.inf  # |p| before the last Halley step
     for _ in range(MAX_SAFE_STEPS):
         p, dp, ddp, s = _poly_d2_scale(cf, x)
         ap = abs(p)
@@ -191,7 +192,7 @@ def _solve(cf, a, b, fa, fb, mid, xguess):
         else:
             xneg = x
         xm = 0.5 * (xpos + xneg)
-        if xm == xpos or xm == xneg:            # closed: no float lies between the ends
+        if xm == xpos or xm == xneg:  # closed: no float lies between the ends
             return 1.0 / xm - 1.0
         den = 2.0 * dp * dp - p * ddp
         if ap <= 0.5 * pprev and den != 0.0:
@@ -227,11 +228,11 @@ def _bisect_x(cf, xpos, xneg, tol):
 def _solve_mid(cf, a, b, fa, fb, guess):
     """Safeguarded Newton in r for mid-year NPV (not a polynomial in 1/(1+r)), with the same
     bracket, acceptance and fallback rules as :func:`_solve`."""
-    if fa > 0.0:       # orient so f(lo) < 0 < f(hi)
+    if fa > 0.0:  # orient so f(lo) < 0 < f(hi)
         lo, hi = b, a
     else:
         lo, hi = a, b
-    tol = root_tolerance(cf.shape[0] + 1)        # one more rounding: the √(1+r) factor
+    tol = root_tolerance(cf.shape[0] + 1)  # one more rounding: the √(1+r) factor
     r = guess
     fprev = np.inf
     for it in range(MAX_SAFE_STEPS + 1100):
@@ -257,7 +258,7 @@ def _solve_mid(cf, a, b, fa, fb, guess):
     return 0.5 * (lo + hi)
 
 
-MULTI = np.inf    # what irr_one returns for flows that change sign more than once
+MULTI = np.inf  # what irr_one returns for flows that change sign more than once
 
 
 @njit(cache=True, nogil=True)
@@ -347,7 +348,7 @@ def poly_roots(coef):
     return z
 
 
-POLISH_ACCEPT = 1e-9     # a polished root is kept when |NPV| <= POLISH_ACCEPT·Σ|CF_t·d_t| there
+POLISH_ACCEPT = 1e-9  # a polished root is kept when |NPV| <= POLISH_ACCEPT·Σ|CF_t·d_t| there
 
 
 @njit(cache=True, nogil=True)
@@ -394,7 +395,7 @@ def _irr_several(cf, mid):
     n = cf.shape[0]
     if mid:
         deg = 2 * n - 3
-        coef = np.zeros(deg + 1)          # highest power first
+        coef = np.zeros(deg + 1)  # highest power first
         coef[deg] = cf[0]
         for t in range(1, n):
             coef[deg - (2 * t - 1)] = cf[t]
@@ -417,7 +418,7 @@ def _irr_several(cf, mid):
             continue
         dup = False
         for j in range(k):
-            if abs(found[j] - r) <= 1e-6 * (1.0 + abs(r)):      # a double root gives a close pair
+            if abs(found[j] - r) <= 1e-6 * (1.0 + abs(r)):  # a double root gives a close pair
                 dup = True
         if not dup:
             found[k] = r
@@ -493,7 +494,7 @@ def irr_rows(rows, mid, out, roots):
             out[i], roots[i] = _irr_several(rows[i], mid)
         else:
             out[i] = r
-            roots[i] = r == r          # 1 for a root, 0 for NaN
+            roots[i] = r == r  # 1 for a root, 0 for NaN
 
 
 @njit(cache=True, nogil=True)

@@ -5,6 +5,7 @@ at one variable (one row of values) of one block; the results merge exactly (cou
 max) or in block order (means, sums), so a summary does not depend on threads, chunking or
 the number of processes.
 """
+
 import math
 
 import numpy as np

@@ -6,6 +6,7 @@ draw depends only on those four things, any run -- and therefore any block of ru
 be regenerated anywhere, in any order, on any number of threads or machines, and two
 scenarios that share an input name share its draws (common random numbers).
 """
+
 import numpy as np
 from numba import njit
 
@@ -16,9 +17,9 @@ S30 = np.uint64(30)
 S27 = np.uint64(27)
 S31 = np.uint64(31)
 S12 = np.uint64(12)
-YEARS_PER_RUN = np.uint64(128)      # horizon is at most 100, so year slots never overlap runs
+YEARS_PER_RUN = np.uint64(128)  # horizon is at most 100, so year slots never overlap runs
 ONE = np.uint64(1)
-INV52 = 1.0 / 4503599627370496.0    # 2**-52
+INV52 = 1.0 / 4503599627370496.0  # 2**-52
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -36,18 +37,3 @@ def uniform01(key, run, year):
     k + 0.5 needs 53 bits, so it is exact: u lies in [2**-53, 1 - 2**-53] and is never 0 or 1."""
     z = key + (np.uint64(run) * YEARS_PER_RUN + np.uint64(year) + ONE) * GAMMA
     return (np.float64(mix64(z) >> S12) + 0.5) * INV52
-
-
-def input_key(seed: int, name: str) -> int:
-    """The stream key of input ``name`` under ``seed`` (plain Python; used when planning)."""
-    import hashlib
-    h = int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(), "little")
-    mask = (1 << 64) - 1
-
-    def mix(z: int) -> int:
-        z &= mask
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
-        return z ^ (z >> 31)
-
-    return mix(mix(seed + 0x9E3779B97F4A7C15) ^ h)

@@ -20,6 +20,7 @@ after initialising just numba's runtime (NRT, which allocations in the kernels u
 that is compiled still refreshes first (numba's compiler does that itself), and other
 numba functions in the process are untouched.
 """
+
 import sys
 import types
 
@@ -29,13 +30,14 @@ def skip_blas_probe() -> None:
         return
     try:
         import numba.np.linalg as linalg
+
         probe = linalg.ensure_blas
     except (ImportError, AttributeError):
         return
     linalg.ensure_blas = _blas_is_there
     try:
         import numba.np.arraymath  # noqa: F401  (evaluates _HAVE_BLAS with the stub)
-    except Exception:                # never let a start-up shortcut break an import
+    except Exception:  # never let a start-up shortcut break an import
         pass
     finally:
         linalg.ensure_blas = probe
@@ -48,6 +50,7 @@ def _blas_is_there() -> None:
 def _load_overload(self, sig, target_context):
     """numba's ``Cache.load_overload`` without ``target_context.refresh()`` (see above)."""
     from numba.core.runtime import rtsys
+
     rtsys.initialize(target_context)
     with self._guard_against_spurious_io_errors():
         return self._load_overload(sig, target_context)
@@ -57,6 +60,9 @@ def load_without_refresh(namespace: dict) -> None:
     """Give every numba dispatcher among ``namespace``'s values the refresh-free cache load."""
     for obj in list(namespace.values()):
         cache = getattr(obj, "_cache", None)
-        if cache is not None and hasattr(cache, "_load_overload") \
-                and hasattr(cache, "_guard_against_spurious_io_errors"):
+        if (
+            cache is not None
+            and hasattr(cache, "_load_overload")
+            and hasattr(cache, "_guard_against_spurious_io_errors")
+        ):
             cache.load_overload = types.MethodType(_load_overload, cache)

@@ -1,4 +1,5 @@
 """The ``roisim`` command line: parses options, calls the library, prints.  No maths here."""
+
 from __future__ import annotations
 
 import os
@@ -6,12 +7,13 @@ import sys
 
 import click
 
-from ._version import __version__
-from .errors import ScenarioError
+from roisim._version import __version__
+from roisim.errors import ScenarioError
 
 
 class RunsType(click.ParamType):
     """Accepts 200000, 200_000, 2e5 and 1e6."""
+
     name = "N"
 
     def convert(self, value, param, ctx):
@@ -21,7 +23,9 @@ class RunsType(click.ParamType):
         try:
             v = float(text)
         except ValueError:
-            self.fail(f"expected a whole number of runs such as 200000 or 1e6, got {value!r}", param, ctx)
+            self.fail(
+                f"expected a whole number of runs such as 200000 or 1e6, got {value!r}", param, ctx
+            )
         if not v.is_integer() or v < 1:
             self.fail(f"expected a whole number of runs >= 1, got {value!r}", param, ctx)
         return int(v)
@@ -40,44 +44,104 @@ def main():
 
 @main.command()
 @click.argument("scenario_file", metavar="SCENARIO.toml")
-@click.option("--runs", type=RunsType(), default=None, help="Number of runs, e.g. 200000 or 1e6 (default: [simulation].runs).")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Random seed (default: [simulation].seed).")
-@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
-              help="Override a value in the file, e.g. inputs.loaded_hourly_rate.mean=80 (repeatable).")
+@click.option(
+    "--runs",
+    type=RunsType(),
+    default=None,
+    help="Number of runs, e.g. 200000 or 1e6 (default: [simulation].runs).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=None,
+    help="Random seed (default: [simulation].seed).",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Override a value in the file, e.g. inputs.loaded_hourly_rate.mean=80 (repeatable).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
-@click.option("--output", type=click.Path(dir_okay=False), default=None, help="Write per-run results to a netCDF file.")
-@click.option("--summary-only", is_flag=True,
-              help="Keep no per-run data: stream blocks of runs into summaries (constant memory; same figures).")
-@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
-              help="Run on Dask: 'local', 'local:N' (N worker processes) or a scheduler such as tcp://host:8786.")
-@click.option("--threads", type=click.IntRange(1, 1024), default=None, help="Worker threads (default: NUMBA_NUM_THREADS or all CPUs).")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write per-run results to a netCDF file.",
+)
+@click.option(
+    "--summary-only",
+    is_flag=True,
+    help="Keep no per-run data: stream blocks of runs into summaries (constant memory; same figures).",
+)
+@click.option(
+    "--dask",
+    "dask_address",
+    default=None,
+    metavar="ADDRESS",
+    help="Run on Dask: 'local', 'local:N' (N worker processes) or a scheduler such as tcp://host:8786.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 1024),
+    default=None,
+    help="Worker threads (default: NUMBA_NUM_THREADS or all CPUs).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar or status messages on stderr.")
-def run(scenario_file, runs, seed, overrides, as_json, output, summary_only, dask_address, threads, quiet):
+def run(
+    scenario_file,
+    runs,
+    seed,
+    overrides,
+    as_json,
+    output,
+    summary_only,
+    dask_address,
+    threads,
+    quiet,
+):
     """Simulate SCENARIO.toml and report NPV, IRR, payback, ROI and BCR."""
-    from .formatting import render_report
-    from .loading import load_scenario, locate
-    from .precompile import start_if_cold
-    from .progress import ProgressLine
-    from .simulation import simulate
+    from roisim.analysis.simulate import simulate
+    from roisim.cli.progress import ProgressLine
+    from roisim.engine.precompile import start_if_cold
+    from roisim.report.text import render_report
+    from roisim.scenario.loading import load_scenario, locate
+
     bar = ProgressLine() if (not quiet and sys.stderr.isatty()) else None
     executor = None
     try:
         scenario = load_scenario(scenario_file, list(overrides))
         if dask_address and output:
-            raise ScenarioError("--output needs the per-run data, which a --dask run does not keep; "
-                                "drop one of them", "--output")
+            raise ScenarioError(
+                "--output needs the per-run data, which a --dask run does not keep; "
+                "drop one of them",
+                "--output",
+            )
         if summary_only and output:
-            raise ScenarioError("--output needs the per-run data, which --summary-only does not keep; "
-                                "drop one of them", "--output")
+            raise ScenarioError(
+                "--output needs the per-run data, which --summary-only does not keep; "
+                "drop one of them",
+                "--output",
+            )
         if dask_address:
-            from .distributed import dask_executor
+            from roisim.engine.distributed import dask_executor
+
             executor = dask_executor(dask_address)
         # --output needs the per-run data in memory; otherwise simulate streams when it must
         mode = True if (summary_only or executor) else (False if output else None)
         if executor is None:
-            start_if_cold()      # first run after install: compile shared kernels on the other core
-        result = simulate(scenario, runs=runs, seed=seed, threads=threads, summary_only=mode,
-                          progress=bar, executor=executor, keep_inputs=bool(output))
+            start_if_cold()  # first run after install: compile shared kernels on the other core
+        result = simulate(
+            scenario,
+            runs=runs,
+            seed=seed,
+            threads=threads,
+            summary_only=mode,
+            progress=bar,
+            executor=executor,
+            keep_inputs=bool(output),
+        )
     except ScenarioError as err:
         if bar:
             bar.close()
@@ -108,16 +172,19 @@ def run(scenario_file, runs, seed, overrides, as_json, output, summary_only, das
 
 @main.command()
 @click.argument("scenario_file", metavar="SCENARIO.toml")
-@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a value, as for run.")
+@click.option(
+    "--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a value, as for run."
+)
 def validate(scenario_file, overrides):
     """Check SCENARIO.toml and show what it contains, without simulating."""
-    from .formatting import render_validation
-    from .loading import load_scenario, locate
-    from .plan import build_plan
-    from .scenario import describe
+    from roisim.engine.plan import build_plan
+    from roisim.report.text import render_validation
+    from roisim.scenario.loading import load_scenario, locate
+    from roisim.scenario.validate import describe
+
     try:
         scenario = load_scenario(scenario_file, list(overrides))
-        build_plan(scenario)       # tables and samplers: catches what only shows up when planning
+        build_plan(scenario)  # tables and samplers: catches what only shows up when planning
     except ScenarioError as err:
         _fail(locate(err, scenario_file))
     click.echo(render_validation(scenario, describe(scenario)))
@@ -134,7 +201,7 @@ def entry() -> None:
     except KeyboardInterrupt:
         click.echo("interrupted: nothing was written", err=True)
         code = 130
-    except SystemExit as done:     # click ends every command this way
+    except SystemExit as done:  # click ends every command this way
         code = done.code
     else:
         code = 0
@@ -148,9 +215,10 @@ def entry() -> None:
 
 def _exit_now(code: int) -> None:
     import atexit
+
     sys.stdout.flush()
     sys.stderr.flush()
-    atexit._run_exitfuncs()          # roisim's own (stopping a cold-start helper) and any others
+    atexit._run_exitfuncs()  # roisim's own (stopping a cold-start helper) and any others
     os._exit(code)
 
 

@@ -1,4 +1,5 @@
 """TOML text or file -> validated Scenario, with ``--set`` overrides and line numbers in errors."""
+
 from __future__ import annotations
 
 import copy
@@ -8,9 +9,10 @@ import re
 import tomllib
 from pathlib import Path
 
-from . import plancache
-from .errors import ScenarioError, suggest
-from .scenario import Scenario, parse_scenario
+from roisim.errors import ScenarioError, suggest
+from roisim.scenario import diskcache
+from roisim.scenario.model import Scenario
+from roisim.scenario.validate import parse_scenario
 
 _TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 
@@ -35,12 +37,18 @@ def load_scenario(source, overrides=None) -> Scenario:
     """
     file, text, raw = _read(source)
     sha = hashlib.sha256(raw).hexdigest()
-    ckey = plancache.key("scenario", raw, file, overrides if isinstance(overrides, dict) else list(overrides or []))
-    cached = plancache.get("scenario", ckey)
+    ckey = diskcache.key(
+        diskcache.source_fingerprint("scenario", "errors.py"),
+        "scenario",
+        raw,
+        file,
+        overrides if isinstance(overrides, dict) else list(overrides or []),
+    )
+    cached = diskcache.get("scenario", ckey)
     if cached is not None:
         return cached
     scenario = _load(file, text, sha, overrides)
-    plancache.put("scenario", ckey, scenario)
+    diskcache.put("scenario", ckey, scenario)
     return scenario
 
 
@@ -64,13 +72,18 @@ def _load(file, text, sha, overrides) -> Scenario:
     except ScenarioError as err:
         canonical = _canonical_path(err.path)
         if any(canonical.startswith(_canonical_path(p)) for p in set_paths):
-            raise ScenarioError(err.message + " (value given by --set)", err.path, file=file) from None
+            raise ScenarioError(
+                err.message + " (value given by --set)", err.path, file=file
+            ) from None
         raise err.located(file, locate_line(text, err.path)) from None
 
 
 def _read(source) -> tuple[str | None, str, bytes]:
-    if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source
-                                           and (source.endswith(".toml") or os.path.exists(source))):
+    if isinstance(source, os.PathLike) or (
+        isinstance(source, str)
+        and "\n" not in source
+        and (source.endswith(".toml") or os.path.exists(source))
+    ):
         path = Path(source)
         try:
             raw = path.read_bytes()
@@ -87,7 +100,9 @@ def _read(source) -> tuple[str | None, str, bytes]:
     if isinstance(source, bytes):
         source = source.decode("utf-8", errors="replace")
     if not isinstance(source, str):
-        raise ScenarioError(f"load_scenario expects a file path or TOML text, got {type(source).__name__}")
+        raise ScenarioError(
+            f"load_scenario expects a file path or TOML text, got {type(source).__name__}"
+        )
     return None, source, source.encode("utf-8")
 
 
@@ -112,7 +127,9 @@ def _toml_value(text: str):
 
 def _segments(path: str) -> list:
     if not path or path.startswith(".") or path.endswith("."):
-        raise ScenarioError(f"bad --set path {path!r}; write e.g. inputs.loaded_hourly_rate.mean", "--set")
+        raise ScenarioError(
+            f"bad --set path {path!r}; write e.g. inputs.loaded_hourly_rate.mean", "--set"
+        )
     out: list = []
     for part in path.split("."):
         m = re.fullmatch(r"([^\[\]]+)((?:\[\d+\])*)", part)
@@ -144,11 +161,14 @@ def apply_override(data: dict, path: str, value) -> None:
         last = i == len(segs) - 1
         if isinstance(seg, int):
             if not isinstance(node, list):
-                raise ScenarioError(f"{where or 'the document'} is not a list, so [{seg}] does not apply",
-                                    f"--set {path}")
+                raise ScenarioError(
+                    f"{where or 'the document'} is not a list, so [{seg}] does not apply",
+                    f"--set {path}",
+                )
             if seg >= len(node):
-                raise ScenarioError(f"{where} has {len(node)} entries; index {seg} is out of range",
-                                    f"--set {path}")
+                raise ScenarioError(
+                    f"{where} has {len(node)} entries; index {seg} is out of range", f"--set {path}"
+                )
             if last:
                 node[seg] = value
                 return
@@ -156,8 +176,10 @@ def apply_override(data: dict, path: str, value) -> None:
             where += f"[{seg}]"
         else:
             if not isinstance(node, dict):
-                raise ScenarioError(f"{where} is {_kind(node)}, not a table, so it has no field '{seg}'",
-                                    f"--set {path}")
+                raise ScenarioError(
+                    f"{where} is {_kind(node)}, not a table, so it has no field '{seg}'",
+                    f"--set {path}",
+                )
             if last:
                 node[seg] = value
                 return
@@ -166,9 +188,11 @@ def apply_override(data: dict, path: str, value) -> None:
                     node[seg] = [] if seg in ("benefits", "costs") else {}
                 else:
                     what = "input" if where == "inputs" else "field"
-                    raise ScenarioError(f"unknown {what} '{seg}' in {where or 'the file'}"
-                                        f"{suggest(seg, [k for k in node if isinstance(k, str)])}",
-                                        f"--set {path}")
+                    raise ScenarioError(
+                        f"unknown {what} '{seg}' in {where or 'the file'}"
+                        f"{suggest(seg, [k for k in node if isinstance(k, str)])}",
+                        f"--set {path}",
+                    )
             node = node[seg]
             where = f"{where}.{seg}" if where else seg
 
@@ -186,7 +210,7 @@ def locate_line(text: str, path: str) -> int | None:
     except ScenarioError:
         return None
     lines = text.splitlines()
-    headers: list[tuple[int, str, bool]] = []      # (line index, dotted name, is array)
+    headers: list[tuple[int, str, bool]] = []  # (line index, dotted name, is array)
     for i, ln in enumerate(lines):
         m = re.match(r"\s*(\[\[?)\s*([^\]]+?)\s*\]\]?", ln)
         if m and not ln.lstrip().startswith("#"):
@@ -222,7 +246,7 @@ def locate_line(text: str, path: str) -> int | None:
                 return hit + 1
         return sec[0] + 1
     if len(segs) >= 2 and isinstance(segs[1], str):
-        sub = section(f"{top}.{segs[1]}", None)          # [inputs.x] written as its own table
+        sub = section(f"{top}.{segs[1]}", None)  # [inputs.x] written as its own table
         if sub is not None and len(segs) >= 3 and isinstance(segs[2], str):
             hit = key_line(sub[0] + 1, sub[1], segs[2])
             return (hit if hit is not None else sub[0]) + 1
@@ -241,8 +265,12 @@ def locate_line(text: str, path: str) -> int | None:
 def locate(err: ScenarioError, file) -> ScenarioError:
     """Fill in the file and, where it can be found, the line of ``err`` (for errors raised after
     loading, e.g. a NaN found while simulating)."""
-    if (err.line is not None or not err.path or err.path.startswith("--")
-            or err.message.endswith("(value given by --set)")):
+    if (
+        err.line is not None
+        or not err.path
+        or err.path.startswith("--")
+        or err.message.endswith("(value given by --set)")
+    ):
         return err.located(str(file))
     try:
         text = Path(file).read_text(encoding="utf-8")

@@ -14,6 +14,7 @@ types, numba writes its cache files atomically, and if the helper fails, is slow
 started, this process simply compiles what it needs itself.  ``ROISIM_NO_PRECOMPILE=1`` turns
 the helper off.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -25,7 +26,9 @@ import threading
 #: longest wait for the helper before compiling here instead (seconds)
 WAIT_LIMIT = 120.0
 
-HELPER_CODE = "from roisim.precompile import compile_shared_kernels; compile_shared_kernels()"
+HELPER_CODE = (
+    "from roisim.engine.precompile import compile_shared_kernels; compile_shared_kernels()"
+)
 
 _helper: subprocess.Popen | None = None
 _lock = threading.Lock()
@@ -35,9 +38,10 @@ def _shared_kernels() -> list:
     """What :func:`compile_shared_kernels` compiles: the kernels every summary and every
     scenario with several sign changes use (the sub-bin kernels ``histogram``, ``count_in``
     and ``collect`` run only when one bin holds over 2**21 values, and are left out)."""
-    from .kernels import reduce as kr
-    from .kernels.binomial import binom_ppf
-    from .kernels.metrics import irr_rows
+    from roisim.kernels import reduce as kr
+    from roisim.kernels.binomial import binom_ppf
+    from roisim.kernels.metrics import irr_rows
+
     return [irr_rows, binom_ppf, kr.moments_hist, kr.gather_bins, kr.sum_before]
 
 
@@ -45,7 +49,7 @@ def cached() -> bool:
     """True when every shared kernel has an entry in numba's cache (or when that cannot be told)."""
     try:
         return all(os.path.exists(k._cache._cache_file._index_path) for k in _shared_kernels())
-    except AttributeError:          # numba's cache internals changed: assume cached, start nothing
+    except AttributeError:  # numba's cache internals changed: assume cached, start nothing
         return True
 
 
@@ -55,13 +59,16 @@ def start_if_cold() -> subprocess.Popen | None:
     if _helper is not None or os.environ.get("ROISIM_NO_PRECOMPILE") or cached():
         return None
     try:
-        _helper = subprocess.Popen([sys.executable, "-c", HELPER_CODE],
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+        _helper = subprocess.Popen(
+            [sys.executable, "-c", HELPER_CODE],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     except OSError:
         _helper = None
     else:
-        atexit.register(_stop)      # an early exit (an error) does not leave the helper behind
+        atexit.register(_stop)  # an early exit (an error) does not leave the helper behind
     return _helper
 
 
@@ -86,7 +93,7 @@ def wait() -> None:
         except subprocess.TimeoutExpired:
             _helper.kill()
             _helper.wait()
-        except BaseException:       # Ctrl-C while waiting: do not leave the helper behind
+        except BaseException:  # Ctrl-C while waiting: do not leave the helper behind
             _helper.kill()
             _helper.wait()
             raise
@@ -96,16 +103,25 @@ def wait() -> None:
 
 def compile_shared_kernels() -> None:
     """Compile (or load) every shared kernel with the argument types the engine and the summary
-    use, by calling them on small inputs through the same code paths."""
+    use, by running one pass of each kind (moments with histograms, top-level collects, sums)
+    through the same engine code paths on small inputs."""
     import numpy as np
 
-    from .blocks import ArraySource
-    from .kernels.metrics import irr_rows
-    from .summary import summarize
+    from roisim.engine.blocks import NO_BIN, ArraySource, PassSpec
+    from roisim.kernels.binomial import binom_ppf
+    from roisim.kernels.metrics import irr_rows
+
     rows = np.array([[-100.0, 230.0, -132.0], [-100.0, 60.0, 60.0]])
     irr_rows(rows, 0, np.empty(2), np.empty(2, np.int64))
+    binom_ppf(0.025, 100, 0.5)
     rng = np.random.default_rng(0)
-    values = rng.normal(size=(6 + 3, 2048))
+    values = rng.normal(size=(3, 2048))
     values[1, ::7] = np.nan
     values[2, ::5] = np.inf
-    summarize(ArraySource(values, 1), values.shape[1], 0)
+    source = ArraySource(values, 1)
+    nb = 64
+    tops = tuple((v, NO_BIN, -4.0, 4.0, nb) for v in range(values.shape[0]))
+    source.execute(PassSpec(moments=True, hists=tops))
+    top_bin = np.zeros(8)
+    top_bin[0], top_bin[1], top_bin[2], top_bin[3] = -4.0, nb / 8.0, nb, nb // 2
+    source.execute(PassSpec(collects=((0, top_bin),), sums=((0, top_bin),)))

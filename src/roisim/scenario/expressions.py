@@ -12,26 +12,36 @@ Tree nodes (tuples, so a ``Scenario`` stays plain data):
 ``("num", value)``, ``("name", input_name)``, ``("year",)``, ``("neg", e)``,
 ``("bin", op, a, b)``, ``("cmp", op, a, b)``, ``("call", function, (args...))``.
 """
+
 from __future__ import annotations
 
 import ast
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
-from .errors import ScenarioError, suggest
+from roisim.errors import ScenarioError, suggest
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 60
 
 #: function name -> (min args, max args); None means any number >= min
 FUNCTIONS: dict[str, tuple[int, int | None]] = {
-    "min": (2, None), "max": (2, None), "abs": (1, 1), "exp": (1, 1), "log": (1, 1),
-    "sqrt": (1, 1), "clip": (3, 3), "where": (3, 3),
+    "min": (2, None),
+    "max": (2, None),
+    "abs": (1, 1),
+    "exp": (1, 1),
+    "log": (1, 1),
+    "sqrt": (1, 1),
+    "clip": (3, 3),
+    "where": (3, 3),
 }
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _CMPOPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
-_HINTS = {ast.BitXor: "use ** for powers, not ^", ast.FloorDiv: "use / (floor division is not supported)",
-          ast.Mod: "the % operator is not supported"}
+_HINTS = {
+    ast.BitXor: "use ** for powers, not ^",
+    ast.FloorDiv: "use / (floor division is not supported)",
+    ast.Mod: "the % operator is not supported",
+}
 
 
 def parse_expression(text: str, path: str, known_names: Iterable[str]) -> tuple:
@@ -78,7 +88,9 @@ def _convert(node, path: str, known: set[str], depth: int) -> tuple:
             return ("name", node.id)
         if node.id in FUNCTIONS:
             raise ScenarioError(f"'{node.id}' is a function; call it as {node.id}(...)", path)
-        raise ScenarioError(f"unknown input '{node.id}'{suggest(node.id, list(known) + ['year'])}", path)
+        raise ScenarioError(
+            f"unknown input '{node.id}'{suggest(node.id, list(known) + ['year'])}", path
+        )
     if isinstance(node, ast.UnaryOp):
         if isinstance(node.op, ast.USub):
             return ("neg", _convert(node.operand, path, known, d))
@@ -90,16 +102,28 @@ def _convert(node, path: str, known: set[str], depth: int) -> tuple:
         if op is None:
             hint = _HINTS.get(type(node.op), "operator not allowed")
             raise ScenarioError(f"{hint}; allowed operators are + - * / **", path)
-        return ("bin", op, _convert(node.left, path, known, d), _convert(node.right, path, known, d))
+        return (
+            "bin",
+            op,
+            _convert(node.left, path, known, d),
+            _convert(node.right, path, known, d),
+        )
     if isinstance(node, ast.Compare):
         if len(node.ops) != 1:
-            raise ScenarioError("chained comparisons such as a < b < c are not supported; "
-                                "combine two comparisons with min() or where()", path)
+            raise ScenarioError(
+                "chained comparisons such as a < b < c are not supported; "
+                "combine two comparisons with min() or where()",
+                path,
+            )
         op = _CMPOPS.get(type(node.ops[0]))
         if op is None:
             raise ScenarioError("only < <= > >= == != comparisons are allowed", path)
-        return ("cmp", op, _convert(node.left, path, known, d),
-                _convert(node.comparators[0], path, known, d))
+        return (
+            "cmp",
+            op,
+            _convert(node.left, path, known, d),
+            _convert(node.comparators[0], path, known, d),
+        )
     if isinstance(node, ast.Call):
         only = "only " + ", ".join(FUNCTIONS) + " can be called"
         if not isinstance(node.func, ast.Name):
@@ -108,7 +132,9 @@ def _convert(node, path: str, known: set[str], depth: int) -> tuple:
             raise ScenarioError(f"cannot call '{called}'; {only}", path)
         name = node.func.id
         if name not in FUNCTIONS:
-            raise ScenarioError(f"unknown function '{name}'{suggest(name, FUNCTIONS)}; {only}", path)
+            raise ScenarioError(
+                f"unknown function '{name}'{suggest(name, FUNCTIONS)}; {only}", path
+            )
         if node.keywords:
             raise ScenarioError(f"{name}() takes no keyword arguments", path)
         lo, hi = FUNCTIONS[name]
@@ -122,8 +148,11 @@ def _convert(node, path: str, known: set[str], depth: int) -> tuple:
     if isinstance(node, ast.BoolOp):
         raise ScenarioError("'and'/'or' are not supported; use min(), max() or where()", path)
     kind = type(node).__name__
-    raise ScenarioError(f"{kind} is not allowed in an expression; use numbers, input names, "
-                        "year, + - * / **, comparisons and " + ", ".join(FUNCTIONS), path)
+    raise ScenarioError(
+        f"{kind} is not allowed in an expression; use numbers, input names, "
+        "year, + - * / **, comparisons and " + ", ".join(FUNCTIONS),
+        path,
+    )
 
 
 def names_in(tree: tuple) -> set[str]:

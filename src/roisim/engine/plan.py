@@ -2,39 +2,47 @@
 
 A plan separates *structure* from *numbers*.  The structure (which inputs exist, their
 families, how often they are drawn, the expression trees with every literal replaced by a
-slot in ``P``) becomes generated numba source (``roisim.codegen``); the numbers travel in
+slot in ``P``) becomes generated numba source (``roisim.engine.codegen``); the numbers travel in
 arrays: ``P`` (parameters, literals, constants, line multipliers), ``T`` (sampling tables)
 and ``K`` (one 64-bit stream key per random input).  Changing a number in a scenario
 therefore reuses the compiled kernel from numba's cache.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import plancache
-from .distributions import Distribution
-from .errors import ScenarioError
-from .expressions import names_in, uses_year
-from .kernels.rng import input_key
-from .scenario import Scenario
+from roisim.engine.keys import input_key
+from roisim.errors import ScenarioError
+from roisim.scenario import diskcache
+from roisim.scenario.distributions import Distribution
+from roisim.scenario.expressions import names_in, uses_year
+from roisim.scenario.model import Scenario
 
 METRICS = ("npv", "irr", "payback_years", "discounted_payback_years", "roi", "bcr")
-CLOSED_FORM = {"uniform": "s_uniform", "normal": "s_normal", "lognormal": "s_lognormal",
-               "triangular": "s_triangular"}
+CLOSED_FORM = {
+    "uniform": "s_uniform",
+    "normal": "s_normal",
+    "lognormal": "s_lognormal",
+    "triangular": "s_triangular",
+}
 TABLED = ("pert", "beta", "gamma")
+#: the code a cached plan depends on (its layout follows the code that builds and reads it)
+PLAN_CODE = ("scenario", "engine", "kernels", "errors.py")
 
 
 @dataclass
 class Node:
     """One value computed per run (level "run") or per run and year (level "year")."""
+
     name: str
     level: str
-    kind: str                 # "random" or "derived"
-    code: str = ""            # sampler call or expression code
-    store: int = -1           # row in out_in / out_iny
-    flag: int = -1            # flag counter for non-finite values (derived only)
+    kind: str  # "random" or "derived"
+    code: str = ""  # sampler call or expression code
+    store: int = -1  # row in out_in / out_iny
+    flag: int = -1  # flag counter for non-finite values (derived only)
     path: str = ""
 
 
@@ -42,7 +50,7 @@ class Node:
 class LineCode:
     path: str
     is_cost: bool
-    mult_base: int            # P[mult_base + t] = active(t) * ramp(t)
+    mult_base: int  # P[mult_base + t] = active(t) * ramp(t)
     amount: str
     growth: str | None
     t0_slot: int
@@ -60,7 +68,7 @@ class Plan:
     lines: list[LineCode]
     rate_code: str
     n_flags: int
-    flag_labels: list[tuple[str, str, str]]     # (field path, problem, 'run' or 'year') per counter
+    flag_labels: list[tuple[str, str, str]]  # (field path, problem, 'run' or 'year') per counter
     run_inputs: list[str] = field(default_factory=list)
     year_inputs: list[str] = field(default_factory=list)
     input_meta: dict = field(default_factory=dict)
@@ -78,7 +86,7 @@ class _Builder:
         self.T: list[np.ndarray] = []
         self.t_len = 0
         self.keys: list[int] = []
-        self.env: dict[str, tuple[str, str]] = {}    # name -> (code, level)
+        self.env: dict[str, tuple[str, str]] = {}  # name -> (code, level)
         self.nodes: list[Node] = []
         self.flags: list[tuple[str, str, str]] = [("", "several IRRs", "run")]
         self.run_inputs: list[str] = []
@@ -95,7 +103,11 @@ class _Builder:
 
     # ---------------------------------------------------------------- random inputs
     def sampler(self, name: str, dist: Distribution, path: str) -> tuple[str, str]:
-        from .tables import discrete_table, quantile_table   # scipy: only when a plan is built
+        from roisim.engine.tables import (
+            discrete_table,
+            quantile_table,
+        )  # scipy: only when a plan is built
+
         frozen = dist.scipy()
         level = "year" if dist.per == "year" else "run"
         key = len(self.keys)
@@ -106,7 +118,9 @@ class _Builder:
             try:
                 table = discrete_table(frozen, fam, dist.params)
             except ValueError:
-                raise ScenarioError("this distribution has too many possible values to tabulate", path) from None
+                raise ScenarioError(
+                    "this distribution has too many possible values to tabulate", path
+                ) from None
             p = self.slot(0.0)
             self.slot(1.0)
             self.slot(self._table(table))
@@ -117,9 +131,12 @@ class _Builder:
         self.slot(fhi - flo)
         c = dist.params
         if fam in CLOSED_FORM:
-            vals = {"uniform": (c.get("min"), c.get("max")), "normal": (c.get("mean"), c.get("sd")),
-                    "lognormal": (c.get("mu"), c.get("sigma")),
-                    "triangular": (c.get("min"), c.get("mode"), c.get("max"))}[fam]
+            vals = {
+                "uniform": (c.get("min"), c.get("max")),
+                "normal": (c.get("mean"), c.get("sd")),
+                "lognormal": (c.get("mu"), c.get("sigma")),
+                "triangular": (c.get("min"), c.get("mode"), c.get("max")),
+            }[fam]
             for v in vals:
                 self.slot(v)
             return f"{CLOSED_FORM[fam]}({u}, P, {p})", level
@@ -147,8 +164,11 @@ class _Builder:
         target = self.year_inputs if node.level == "year" else self.run_inputs
         node.store = len(target)
         target.append(node.name)
-        self.meta[node.name] = {"unit": dist.unit if dist else None,
-                                "description": dist.description if dist else None, "path": node.path}
+        self.meta[node.name] = {
+            "unit": dist.unit if dist else None,
+            "description": dist.description if dist else None,
+            "path": node.path,
+        }
 
     # ---------------------------------------------------------------- expressions
     def expr(self, tree: tuple) -> tuple[str, str]:
@@ -196,14 +216,18 @@ class _Builder:
 def build_plan(scenario: Scenario, seed: int | None = None) -> Plan:
     """Lay out the kernel for ``scenario``; raise ScenarioError for what only shows up here.
 
-    Plans are cached on disk keyed by the scenario and the seed (``roisim.plancache``).
+    Plans are cached on disk (``roisim.scenario.diskcache``) keyed by the scenario, the seed and
+    the source of the code that builds and reads them (``PLAN_CODE``).
     """
     seed = scenario.seed if seed is None else seed
-    ckey = plancache.key("plan", repr(scenario), seed)     # repr: structural, unlike pickle bytes
-    plan = plancache.get("plan", ckey)
+    fingerprint = diskcache.source_fingerprint(*PLAN_CODE)
+    ckey = diskcache.key(
+        fingerprint, "plan", repr(scenario), seed
+    )  # repr: structural, unlike pickle
+    plan = diskcache.get("plan", ckey)
     if plan is None:
         plan = _build_plan(scenario, seed)
-        plancache.put("plan", ckey, plan)
+        diskcache.put("plan", ckey, plan)
     plan.scenario = scenario
     return plan
 
@@ -241,8 +265,11 @@ def _build_plan(scenario: Scenario, seed: int) -> Plan:
             amount = b.add_random(ln.anonymous_name, ln.amount.dist, f"{ln.path}.amount")
         growth = None
         if ln.growth is not None:
-            growth = (f"P[{b.slot(ln.growth.value)}]" if ln.growth.kind == "number"
-                      else b.expr(ln.growth.expr)[0])
+            growth = (
+                f"P[{b.slot(ln.growth.value)}]"
+                if ln.growth.kind == "number"
+                else b.expr(ln.growth.expr)[0]
+            )
         mult = np.zeros(H1)
         for k, t in enumerate(ln.years):
             mult[t] = ln.ramp[k] if k < len(ln.ramp) else 1.0
@@ -257,7 +284,17 @@ def _build_plan(scenario: Scenario, seed: int) -> Plan:
         lines.append(LineCode(ln.path, ln.kind == "costs", base, amount, growth, t0, t_last, fb))
 
     T = np.concatenate(b.T) if b.T else np.zeros(1)
-    return Plan(scenario=s, P=np.asarray(b.P, float), T=T, K=np.asarray(b.keys, dtype=np.uint64),
-                nodes=b.nodes, lines=lines, rate_code=rate_code, n_flags=len(b.flags),
-                flag_labels=b.flags, run_inputs=b.run_inputs, year_inputs=b.year_inputs,
-                input_meta=b.meta)
+    return Plan(
+        scenario=s,
+        P=np.asarray(b.P, float),
+        T=T,
+        K=np.asarray(b.keys, dtype=np.uint64),
+        nodes=b.nodes,
+        lines=lines,
+        rate_code=rate_code,
+        n_flags=len(b.flags),
+        flag_labels=b.flags,
+        run_inputs=b.run_inputs,
+        year_inputs=b.year_inputs,
+        input_meta=b.meta,
+    )

@@ -7,13 +7,14 @@ cores.  Draws depend only on (seed, input, run, year) and partials merge in bloc
 summary is identical to a local run with the same seed and runs, whatever the number of
 workers or blocks per task.
 """
+
 from __future__ import annotations
 
 import os
 
-from .blocks import Partial, PassSpec, block_range, n_blocks
-from .engine import KernelSource, check_flags
-from .errors import ScenarioError
+from roisim.engine.blocks import Partial, PassSpec, block_range, n_blocks
+from roisim.engine.run import KernelSource, check_flags
+from roisim.errors import ScenarioError
 
 BLOCKS_PER_TASK = 16
 
@@ -23,8 +24,9 @@ def _require_dask():
         import dask  # noqa: F401
         from dask import distributed
     except ImportError:
-        raise ScenarioError("--dask needs the optional Dask dependency: pip install 'roisim[dask]'",
-                            "--dask") from None
+        raise ScenarioError(
+            "--dask needs the optional Dask dependency: pip install 'roisim[dask]'", "--dask"
+        ) from None
     return distributed
 
 
@@ -57,18 +59,28 @@ class DaskSource:
 
     def execute(self, spec: PassSpec, progress=None) -> Partial:
         from dask.distributed import as_completed
+
         nb = n_blocks(self.runs)
-        groups = [list(range(a, min(nb, a + self.blocks_per_task))) for a in range(0, nb, self.blocks_per_task)]
-        futures = [self.client.submit(_remote_pass, self.plan_future, self.runs, g, spec, pure=False)
-                   for g in groups]
-        sizes = {f.key: sum(block_range(b, self.runs)[1] for b in g) for f, g in zip(futures, groups)}
+        groups = [
+            list(range(a, min(nb, a + self.blocks_per_task)))
+            for a in range(0, nb, self.blocks_per_task)
+        ]
+        futures = [
+            self.client.submit(_remote_pass, self.plan_future, self.runs, g, spec, pure=False)
+            for g in groups
+        ]
+        sizes = {
+            f.key: sum(block_range(b, self.runs)[1] for b in g) for f, g in zip(futures, groups)
+        }
         out = None
         done = 0
         try:
             for fut in as_completed(futures):
-                part = fut.result()          # re-raises a task's error, including cancellation
+                part = fut.result()  # re-raises a task's error, including cancellation
                 if not isinstance(part, Partial):
-                    raise RuntimeError(f"a Dask task returned {type(part).__name__}, not a partial summary")
+                    raise RuntimeError(
+                        f"a Dask task returned {type(part).__name__}, not a partial summary"
+                    )
                 out = part if out is None else out.merge(part)
                 done += sizes[fut.key]
                 if progress is not None:
@@ -101,16 +113,25 @@ class dask_executor:
                     if n < 1:
                         raise ValueError
                 except ValueError:
-                    raise ScenarioError(f"expected local or local:N with N >= 1, got {address!r}", "--dask") from None
-            self.cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                                    dashboard_address=":0", silence_logs=40,
-                                                    env={"NUMBA_NUM_THREADS": "1"})
+                    raise ScenarioError(
+                        f"expected local or local:N with N >= 1, got {address!r}", "--dask"
+                    ) from None
+            self.cluster = distributed.LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=40,
+                env={"NUMBA_NUM_THREADS": "1"},
+            )
             self.client = distributed.Client(self.cluster)
         else:
             try:
                 self.client = distributed.Client(address, timeout="10s")
             except (OSError, TimeoutError) as exc:
-                raise ScenarioError(f"cannot reach the Dask scheduler at {address}: {exc}", "--dask") from None
+                raise ScenarioError(
+                    f"cannot reach the Dask scheduler at {address}: {exc}", "--dask"
+                ) from None
 
     def __call__(self, plan, runs: int) -> DaskSource:
         return DaskSource(self.client, plan, runs, self.blocks_per_task)

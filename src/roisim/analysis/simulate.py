@@ -1,16 +1,17 @@
 """``simulate``: Scenario -> Plan -> blocks of runs -> Result.  Orchestration only."""
+
 from __future__ import annotations
 
 import os
 
-from ._version import __version__
-from .blocks import ArraySource
-from .engine import KernelSource, default_threads, run_range
-from .errors import ScenarioError
-from .plan import METRICS, build_plan
-from .result import Result, build_dataset
-from .scenario import MAX_RUNS, Scenario
-from .summary import summarize
+from roisim._version import __version__
+from roisim.analysis.summary import summarize
+from roisim.engine.blocks import ArraySource
+from roisim.engine.plan import METRICS, build_plan
+from roisim.engine.run import KernelSource, default_threads, run_range
+from roisim.errors import ScenarioError
+from roisim.result import Result, build_dataset
+from roisim.scenario.model import MAX_RUNS, Scenario
 
 #: per-run results larger than this (bytes) are summarised in streaming mode instead
 DEFAULT_MEMORY_LIMIT = 4 * 1024**3
@@ -29,11 +30,19 @@ def _check_runs_seed(scenario: Scenario, runs, seed) -> tuple[int, int]:
 
 
 def header(scenario: Scenario, runs: int, seed: int) -> dict:
-    return {"roisim_version": __version__,
-            "scenario": {"name": scenario.name, "file": scenario.source_file,
-                         "sha256": scenario.source_sha256},
-            "runs": runs, "seed": seed, "currency": scenario.currency,
-            "horizon_years": scenario.horizon_years, "timing": scenario.timing}
+    return {
+        "roisim_version": __version__,
+        "scenario": {
+            "name": scenario.name,
+            "file": scenario.source_file,
+            "sha256": scenario.source_sha256,
+        },
+        "runs": runs,
+        "seed": seed,
+        "currency": scenario.currency,
+        "horizon_years": scenario.horizon_years,
+        "timing": scenario.timing,
+    }
 
 
 def result_bytes(plan, runs: int, keep_inputs: bool = True) -> int:
@@ -50,13 +59,22 @@ def memory_limit() -> int:
         try:
             return int(float(env))
         except ValueError:
-            raise ScenarioError(f"ROISIM_MEMORY_LIMIT must be a number of bytes, got {env!r}") from None
+            raise ScenarioError(
+                f"ROISIM_MEMORY_LIMIT must be a number of bytes, got {env!r}"
+            ) from None
     return DEFAULT_MEMORY_LIMIT
 
 
-def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = None,
-             threads: int | None = None, summary_only: bool | None = None, progress=None,
-             executor=None, keep_inputs: bool = True) -> Result:
+def simulate(
+    scenario: Scenario,
+    runs: int | None = None,
+    seed: int | None = None,
+    threads: int | None = None,
+    summary_only: bool | None = None,
+    progress=None,
+    executor=None,
+    keep_inputs: bool = True,
+) -> Result:
     """Simulate ``runs`` runs of ``scenario`` (defaults from its [simulation] table).
 
     Parameters
@@ -67,7 +85,7 @@ def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = Non
         exceed ``ROISIM_MEMORY_LIMIT`` bytes (4 GiB).  The summary is identical either way.
     progress : optional callable ``progress(pass_number, runs_done, runs_total)``.
     executor : optional source factory ``executor(plan, runs)`` (e.g. a Dask cluster, see
-        ``roisim.distributed``); implies summary_only.
+        ``roisim.engine.distributed``); implies summary_only.
     keep_inputs : keep every sampled input in ``Result.dataset`` (default).  False keeps only the
         metrics and net cash flows: less memory and time when the inputs are not needed.
 
@@ -99,7 +117,9 @@ def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = Non
     threads = threads or default_threads()
     plan = build_plan(scenario, seed)
     if summary_only is None:
-        summary_only = executor is not None or result_bytes(plan, runs, keep_inputs) > memory_limit()
+        summary_only = (
+            executor is not None or result_bytes(plan, runs, keep_inputs) > memory_limit()
+        )
     summary = header(scenario, runs, seed)
     cb = (lambda p, done: progress(p, done, runs)) if progress else None
     if summary_only:
@@ -107,12 +127,22 @@ def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = Non
         metrics, cash = summarize(source, runs, progress=cb)
         dataset = build = None
     else:
-        arrays = run_range(plan, 0, runs, threads=threads, keep_inputs=keep_inputs,
-                           progress=(lambda done: progress(1, done, runs)) if progress else None)
-        metrics, cash = summarize(ArraySource(arrays.values, threads), runs, int(arrays.flags[0]),
-                                  progress=(lambda p, done: progress(p + 1, done, runs)) if progress else None)
+        arrays = run_range(
+            plan,
+            0,
+            runs,
+            threads=threads,
+            keep_inputs=keep_inputs,
+            progress=(lambda done: progress(1, done, runs)) if progress else None,
+        )
+        metrics, cash = summarize(
+            ArraySource(arrays.values, threads),
+            runs,
+            int(arrays.flags[0]),
+            progress=(lambda p, done: progress(p + 1, done, runs)) if progress else None,
+        )
         dataset = None
-        build = (lambda: build_dataset(plan, arrays, seed))
+        build = lambda: build_dataset(plan, arrays, seed)
     summary["metrics"] = metrics
     summary["cashflow_by_year"] = cash
     return Result(summary, dataset, build=build)

@@ -7,22 +7,29 @@ histogram bins; pass 2 copies out just the values in those bins (or, for a bin h
 than ``CAP`` values, histograms it again and a pass 3 copies from the sub-bin).  Every figure
 is therefore exact -- the same numbers a full sort would give -- while memory stays bounded.
 """
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
-from .blocks import NO_BIN, PassSpec
-from .kernels import reduce as kr
-from .plan import METRICS
-from .precompile import wait as wait_for_precompile
-from .stats import (PERCENTILES, mean_interval, merge_moments, order_stat_ranks,
-                    quantile_positions, wilson)
+from roisim.analysis.intervals import (
+    PERCENTILES,
+    mean_interval,
+    merge_moments,
+    order_stat_ranks,
+    quantile_positions,
+    wilson,
+)
+from roisim.engine.blocks import NO_BIN, PassSpec
+from roisim.engine.plan import METRICS
+from roisim.engine.precompile import wait as wait_for_precompile
+from roisim.kernels import reduce as kr
 
 NB_METRIC = 1 << 16
 NB_YEAR = 1 << 12
-CAP = 1 << 21          # values copied out of one bin before it is histogrammed again
+CAP = 1 << 21  # values copied out of one bin before it is histogrammed again
 N_METRICS = len(METRICS)
 ES_Q = 0.05
 
@@ -54,8 +61,8 @@ class _Hist:
         self.lo, self.hi, self.nb = lo, hi, nb
         self.counts, self.bmin, self.bmax = counts, bmin, bmax
         self.cum = np.cumsum(counts)
-        self.parent = parent      # (lo, hi, nb, k) of the top frame when this is a sub-histogram
-        self.before = before      # values ordered before this frame
+        self.parent = parent  # (lo, hi, nb, k) of the top frame when this is a sub-histogram
+        self.before = before  # values ordered before this frame
 
     def locate(self, rank: int) -> tuple[int, int]:
         """(bin, values before that bin) for a 0-based rank among all non-NaN values."""
@@ -80,9 +87,11 @@ class _Hist:
         return _bin_spec(plo, phi, pnb, pk, (self.lo, self.hi, self.nb, k))
 
 
-def summarize(source, runs: int, multiple_irr: int | None = None, progress=None) -> tuple[dict, dict]:
+def summarize(
+    source, runs: int, multiple_irr: int | None = None, progress=None
+) -> tuple[dict, dict]:
     """Return (metrics block, cashflow_by_year block) of the summary for ``source``."""
-    wait_for_precompile()        # a cold start may be compiling the reduction kernels elsewhere
+    wait_for_precompile()  # a cold start may be compiling the reduction kernels elsewhere
     pilot = source.pilot()
     V = pilot.shape[0]
     top = []
@@ -110,7 +119,7 @@ def summarize(source, runs: int, multiple_irr: int | None = None, progress=None)
         n_def[v] = n
         ranks = set()
         if n > 0:
-            for p in (PERCENTILES if v < N_METRICS else (5, 95)):
+            for p in PERCENTILES if v < N_METRICS else (5, 95):
                 q = p / 100
                 lo, hi, _ = quantile_positions(n, q)
                 ranks |= {lo, hi}
@@ -122,14 +131,14 @@ def summarize(source, runs: int, multiple_irr: int | None = None, progress=None)
     wanted[0].add(m_es - 1)
 
     values: dict[tuple[int, int], float] = {}
-    es_bin = None                    # (spec, before) of the bin holding the ES rank
+    es_bin = None  # (spec, before) of the bin holding the ES rank
     es_sum = None
     pending = {(v, r) for v in range(V) for r in wanted[v]}
     sub_frames: dict[tuple[int, int], _Hist] = {}
     collected: dict[tuple[int, int, int], np.ndarray] = {}
     for _round in range(4):
         collects, hists, sums, where = [], [], [], {}
-        for (v, r) in sorted(pending):
+        for v, r in sorted(pending):
             nninf = int(mom[v, kr.N_NEGINF])
             npinf = int(mom[v, kr.N_POSINF])
             if r < nninf:
@@ -153,8 +162,8 @@ def summarize(source, runs: int, multiple_irr: int | None = None, progress=None)
                 spec = fr.spec(k)
                 big = fr.counts[k] > CAP
             if v == 0 and r == m_es - 1 and not big:
-                es_bin = (key, spec, before)          # the final bin of the ES rank
-            if sub_key in sub_frames and lo_v == hi_v:     # a sub-bin holding one repeated value
+                es_bin = (key, spec, before)  # the final bin of the ES rank
+            if sub_key in sub_frames and lo_v == hi_v:  # a sub-bin holding one repeated value
                 values[(v, r)] = float(lo_v)
                 continue
             if key in collected:
@@ -182,8 +191,14 @@ def summarize(source, runs: int, multiple_irr: int | None = None, progress=None)
                 v, k = key
                 slo, shi, before = extra
                 fr = frames[v]
-                sub_frames[key] = _Hist(slo, shi, NB_METRIC, *part.hists[idx],
-                                        parent=(fr.lo, fr.hi, fr.nb, k), before=before)
+                sub_frames[key] = _Hist(
+                    slo,
+                    shi,
+                    NB_METRIC,
+                    *part.hists[idx],
+                    parent=(fr.lo, fr.hi, fr.nb, k),
+                    before=before,
+                )
         if sums:
             total = 0.0
             count = 0
@@ -192,7 +207,9 @@ def summarize(source, runs: int, multiple_irr: int | None = None, progress=None)
                 count += int(part.sums[b][0, 1])
             es_sum = (total, count)
     if pending:
-        raise RuntimeError(f"could not resolve {len(pending)} order statistics")   # a bug, never the user's
+        raise RuntimeError(
+            f"could not resolve {len(pending)} order statistics"
+        )  # a bug, never the user's
 
     # expected shortfall: values before the ES bin, plus the smallest ones inside it
     es = None

@@ -7,13 +7,15 @@
 * block moments (count, mean, M2) merged pairwise in block order (Chan et al.), so the result
   does not depend on how the blocks were spread over threads or machines.
 """
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from .kernels import reduce as kr
-from .kernels.binomial import binom_ppf as _binom_ppf
+
+from roisim.kernels import reduce as kr
+from roisim.kernels.binomial import binom_ppf as _binom_ppf
 
 Z = 1.959963984540054
 PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
@@ -76,7 +78,11 @@ def merge_moments(blocks: dict) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
             delta = m[:, kr.MEAN] - out[:, kr.MEAN]
             mean = np.where(n > 0, out[:, kr.MEAN] + delta * (nb / np.where(n > 0, n, 1)), 0.0)
-            m2 = out[:, kr.M2] + m[:, kr.M2] + np.where(n > 0, delta * delta * na * nb / np.where(n > 0, n, 1), 0.0)
+            m2 = (
+                out[:, kr.M2]
+                + m[:, kr.M2]
+                + np.where(n > 0, delta * delta * na * nb / np.where(n > 0, n, 1), 0.0)
+            )
         out[:, kr.N_FIN] = n
         out[:, kr.MEAN] = mean
         out[:, kr.M2] = m2

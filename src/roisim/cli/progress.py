@@ -1,4 +1,5 @@
 """A progress line on stderr for long runs: runs done, rate and time left (terminal only)."""
+
 from __future__ import annotations
 
 import sys
@@ -28,8 +29,10 @@ class ProgressLine:
         rate = done / elapsed if elapsed > 0 else 0.0
         left = (total - done) / rate if rate > 0 else float("nan")
         eta = time.strftime("%H:%M:%S", time.gmtime(left)) if left == left else "--:--:--"
-        self.stream.write(f"\r  pass {pass_no}: {done:>14,} / {total:,} runs  {rate / 1e6:6.2f} M runs/s  "
-                          f"time left {eta} ")
+        self.stream.write(
+            f"\r  pass {pass_no}: {done:>14,} / {total:,} runs  {rate / 1e6:6.2f} M runs/s  "
+            f"time left {eta} "
+        )
         self.stream.flush()
         self.shown = True
 

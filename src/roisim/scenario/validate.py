@@ -3,97 +3,45 @@
 ``parse_scenario(data)`` is the only entry point; every problem raises
 ``ScenarioError`` with the field path of the offending value.
 """
+
 from __future__ import annotations
 
 import keyword
 import math
 import re
-from dataclasses import dataclass
 
-from .distributions import Distribution, parse_distribution
-from .errors import ScenarioError, suggest
-from .expressions import FUNCTIONS, names_in, parse_expression
+from roisim.errors import ScenarioError, suggest
+from roisim.scenario.distributions import Distribution, parse_distribution
+from roisim.scenario.expressions import FUNCTIONS, names_in, parse_expression
+from roisim.scenario.model import (
+    DEFAULT_RUNS,
+    DEFAULT_SEED,
+    LINE_KEYS,
+    MAX_HORIZON,
+    MAX_RUNS,
+    SCENARIO_KEYS,
+    SIMULATION_KEYS,
+    TIMINGS,
+    TOP_KEYS,
+    Amount,
+    Input,
+    Line,
+    Scenario,
+)
 
-DEFAULT_RUNS = 100_000
-DEFAULT_SEED = 1
-MAX_HORIZON = 100
-MAX_RUNS = 10**12
-TIMINGS = ("end-of-year", "mid-year")
-TOP_KEYS = ("scenario", "simulation", "inputs", "benefits", "costs")
-SCENARIO_KEYS = ("name", "description", "currency", "horizon_years", "discount_rate", "timing")
-SIMULATION_KEYS = ("runs", "seed")
-LINE_KEYS = ("name", "amount", "years", "ramp", "growth", "description")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_RESERVED = {"year", "npv", "irr", "payback_years", "discounted_payback_years", "roi", "bcr",
-             "net_cashflow", "discount_rate", "run"} | set(FUNCTIONS)
-
-
-@dataclass(frozen=True)
-class Input:
-    """A named input: ``kind`` is "constant", "distribution" or "derived"."""
-    name: str
-    kind: str
-    value: float | None = None
-    dist: Distribution | None = None
-    expr: tuple | None = None
-    text: str | None = None
-
-    @property
-    def unit(self):
-        return self.dist.unit if self.dist else None
-
-
-@dataclass(frozen=True)
-class Amount:
-    """A line's yearly amount: a number, an expression tree, or a distribution."""
-    kind: str                      # "number" | "expr" | "dist"
-    value: float | None = None
-    expr: tuple | None = None
-    text: str | None = None
-    dist: Distribution | None = None
-
-
-@dataclass(frozen=True)
-class Line:
-    kind: str                      # "benefits" or "costs"
-    index: int
-    name: str
-    amount: Amount
-    years: tuple[int, ...]
-    ramp: tuple[float, ...] = ()
-    growth: Amount | None = None   # number or expression
-    description: str | None = None
-
-    @property
-    def path(self) -> str:
-        return f"{self.kind}[{self.index}]"
-
-    @property
-    def anonymous_name(self) -> str:
-        """Name under which a distribution written directly as the amount is stored."""
-        return f"{self.kind}_{self.index}_amount"
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    currency: str
-    horizon_years: int
-    discount_rate: float | Distribution
-    timing: str
-    runs: int
-    seed: int
-    inputs: dict[str, Input]
-    order: tuple[str, ...]         # derived inputs in dependency order
-    benefits: tuple[Line, ...]
-    costs: tuple[Line, ...]
-    description: str | None = None
-    source_file: str | None = None
-    source_sha256: str | None = None
-
-    @property
-    def lines(self) -> tuple[Line, ...]:
-        return self.benefits + self.costs
+_RESERVED = {
+    "year",
+    "npv",
+    "irr",
+    "payback_years",
+    "discounted_payback_years",
+    "roi",
+    "bcr",
+    "net_cashflow",
+    "discount_rate",
+    "run",
+} | set(FUNCTIONS)
 
 
 # ------------------------------------------------------------------ helpers
@@ -116,8 +64,10 @@ def _show(v) -> str:
 def _check_keys(table: dict, allowed, path: str) -> None:
     for k in table:
         if k not in allowed:
-            raise ScenarioError(f"unknown key '{k}'{suggest(k, allowed)}; allowed: {', '.join(allowed)}",
-                                f"{path}.{k}" if path else k)
+            raise ScenarioError(
+                f"unknown key '{k}'{suggest(k, allowed)}; allowed: {', '.join(allowed)}",
+                f"{path}.{k}" if path else k,
+            )
 
 
 def _number(v, path: str) -> float:
@@ -136,7 +86,11 @@ def _string(v, path: str) -> str:
 
 
 def _whole(v, path: str, lo: int, hi: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, float) and not v.is_integer()):
+    if (
+        isinstance(v, bool)
+        or not isinstance(v, (int, float))
+        or (isinstance(v, float) and not v.is_integer())
+    ):
         raise ScenarioError(f"must be a whole number from {lo:,} to {hi:,}, got {_show(v)}", path)
     v = int(v)
     if not lo <= v <= hi:
@@ -148,18 +102,26 @@ def lowest_value(dist: Distribution) -> float:
     """The smallest value the sampler can produce (uniforms never go below 2**-53)."""
     frozen = dist.scipy()
     if dist.discrete:
-        return float(frozen.ppf(0.0)) if dist.family not in ("discrete", "constant") else float(frozen.xk[0])
+        return (
+            float(frozen.ppf(0.0))
+            if dist.family not in ("discrete", "constant")
+            else float(frozen.xk[0])
+        )
     flo = float(frozen.cdf(dist.lower)) if dist.lower is not None else 0.0
     return float(frozen.ppf(flo + dist.mass * 2.0**-53))
 
 
 # ------------------------------------------------------------------ main entry
-def parse_scenario(data: dict, *, source_file: str | None = None, sha256: str | None = None) -> Scenario:
+def parse_scenario(
+    data: dict, *, source_file: str | None = None, sha256: str | None = None
+) -> Scenario:
     """Validate a TOML document (as returned by ``tomllib``) into a Scenario."""
     data = _table(data, "")
     _check_keys(data, TOP_KEYS, "")
     if "scenario" not in data:
-        raise ScenarioError("missing the [scenario] table (name, horizon_years, discount_rate)", "scenario")
+        raise ScenarioError(
+            "missing the [scenario] table (name, horizon_years, discount_rate)", "scenario"
+        )
     sc = _table(data["scenario"], "scenario")
     _check_keys(sc, SCENARIO_KEYS, "scenario")
     for key in ("name", "horizon_years", "discount_rate"):
@@ -168,16 +130,23 @@ def parse_scenario(data: dict, *, source_file: str | None = None, sha256: str | 
     name = _string(sc["name"], "scenario.name")
     if not name.strip():
         raise ScenarioError("must not be empty", "scenario.name")
-    description = _string(sc["description"], "scenario.description") if "description" in sc else None
+    description = (
+        _string(sc["description"], "scenario.description") if "description" in sc else None
+    )
     currency = _string(sc.get("currency", "GBP"), "scenario.currency")
     if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise ScenarioError(f"must be a three-letter ISO 4217 code such as \"GBP\", got {currency!r}",
-                            "scenario.currency")
+        raise ScenarioError(
+            f"must be a three-letter ISO 4217 code such as \"GBP\", got {currency!r}",
+            "scenario.currency",
+        )
     horizon = _whole(sc["horizon_years"], "scenario.horizon_years", 1, MAX_HORIZON)
     timing = sc.get("timing", "end-of-year")
     if timing not in TIMINGS:
-        raise ScenarioError(f"must be \"end-of-year\" or \"mid-year\", got {timing!r}"
-                            f"{suggest(str(timing), TIMINGS)}", "scenario.timing")
+        raise ScenarioError(
+            f"must be \"end-of-year\" or \"mid-year\", got {timing!r}"
+            f"{suggest(str(timing), TIMINGS)}",
+            "scenario.timing",
+        )
     rate = _discount_rate(sc["discount_rate"])
 
     sim = _table(data.get("simulation"), "simulation", required=False)
@@ -192,19 +161,37 @@ def parse_scenario(data: dict, *, source_file: str | None = None, sha256: str | 
     for kind in ("benefits", "costs"):
         raw = data.get(kind, [])
         if not isinstance(raw, list):
-            raise ScenarioError(f"must be an array of tables written [[{kind}]], got {_show(raw)}", kind)
-        lines[kind] = tuple(_parse_line(kind, i, item, horizon, inputs) for i, item in enumerate(raw))
+            raise ScenarioError(
+                f"must be an array of tables written [[{kind}]], got {_show(raw)}", kind
+            )
+        lines[kind] = tuple(
+            _parse_line(kind, i, item, horizon, inputs) for i, item in enumerate(raw)
+        )
     if not lines["benefits"] and not lines["costs"]:
         raise ScenarioError("the scenario has no [[benefits]] or [[costs]] lines", "benefits")
     taken = set(inputs)
     for line in lines["benefits"] + lines["costs"]:
         if line.amount.kind == "dist" and line.anonymous_name in taken:
-            raise ScenarioError(f"input name '{line.anonymous_name}' is reserved for this line's amount",
-                                f"inputs.{line.anonymous_name}")
-    return Scenario(name=name, currency=currency, horizon_years=horizon, discount_rate=rate,
-                    timing=timing, runs=runs, seed=seed, inputs=inputs, order=order,
-                    benefits=lines["benefits"], costs=lines["costs"], description=description,
-                    source_file=source_file, source_sha256=sha256)
+            raise ScenarioError(
+                f"input name '{line.anonymous_name}' is reserved for this line's amount",
+                f"inputs.{line.anonymous_name}",
+            )
+    return Scenario(
+        name=name,
+        currency=currency,
+        horizon_years=horizon,
+        discount_rate=rate,
+        timing=timing,
+        runs=runs,
+        seed=seed,
+        inputs=inputs,
+        order=order,
+        benefits=lines["benefits"],
+        costs=lines["costs"],
+        description=description,
+        source_file=source_file,
+        source_sha256=sha256,
+    )
 
 
 def _discount_rate(v) -> float | Distribution:
@@ -212,28 +199,41 @@ def _discount_rate(v) -> float | Distribution:
     if isinstance(v, dict):
         dist = parse_distribution(v, path)
         if dist.per != "run":
-            raise ScenarioError("the discount rate is sampled once per run; per = \"year\" is not allowed",
-                                f"{path}.per")
+            raise ScenarioError(
+                "the discount rate is sampled once per run; per = \"year\" is not allowed",
+                f"{path}.per",
+            )
         if dist.family == "constant":
             v = dist.params["value"]
         else:
             high = float(dist.scipy().ppf(1 - 2.0**-53))
             if dist.upper is None and high > 1.0:
-                raise ScenarioError(f"this distribution can reach {high:.4g}; a discount rate is a yearly fraction "
-                                    "such as 0.08 for 8% (add upper = ... if you really mean more than 100%)", path)
+                raise ScenarioError(
+                    f"this distribution can reach {high:.4g}; a discount rate is a yearly fraction "
+                    "such as 0.08 for 8% (add upper = ... if you really mean more than 100%)",
+                    path,
+                )
             low = lowest_value(dist)
             if not low > -1.0:
-                raise ScenarioError(f"this distribution can reach {low:.4g}, and a discount rate must stay "
-                                    "above -1 (-100%); add lower = 0 or narrow it", path)
+                raise ScenarioError(
+                    f"this distribution can reach {low:.4g}, and a discount rate must stay "
+                    "above -1 (-100%); add lower = 0 or narrow it",
+                    path,
+                )
             return dist
     if isinstance(v, str):
-        raise ScenarioError("must be a number such as 0.08 or a distribution table; expressions are not "
-                            "accepted here", path)
+        raise ScenarioError(
+            "must be a number such as 0.08 or a distribution table; expressions are not "
+            "accepted here",
+            path,
+        )
     r = _number(v, path)
     if not r > -1.0:
         raise ScenarioError(f"must be greater than -1 (-100%), got {r:g}", path)
     if r > 1:
-        raise ScenarioError(f"must be a yearly rate written as a fraction, such as 0.08 for 8%; got {r:g}", path)
+        raise ScenarioError(
+            f"must be a yearly rate written as a fraction, such as 0.08 for 8%; got {r:g}", path
+        )
     return r
 
 
@@ -242,8 +242,10 @@ def _parse_inputs(raw: dict) -> tuple[dict[str, Input], tuple[str, ...]]:
     for name, spec in raw.items():
         path = f"inputs.{name}"
         if not _NAME_RE.match(name) or keyword.iskeyword(name):
-            raise ScenarioError("input names must start with a letter or _ and contain only letters, "
-                                "digits and _", path)
+            raise ScenarioError(
+                "input names must start with a letter or _ and contain only letters, digits and _",
+                path,
+            )
         if name in _RESERVED:
             raise ScenarioError(f"'{name}' is a reserved name; choose another", path)
         if isinstance(spec, dict):
@@ -255,8 +257,11 @@ def _parse_inputs(raw: dict) -> tuple[dict[str, Input], tuple[str, ...]]:
         elif isinstance(spec, str):
             inputs[name] = Input(name, "derived", text=spec)
         elif isinstance(spec, bool) or not isinstance(spec, (int, float)):
-            raise ScenarioError(f"must be a number, an expression string or a distribution table, "
-                                f"got {_show(spec)}", path)
+            raise ScenarioError(
+                f"must be a number, an expression string or a distribution table, "
+                f"got {_show(spec)}",
+                path,
+            )
         else:
             inputs[name] = Input(name, "constant", value=_number(spec, path))
     names = list(inputs)
@@ -269,14 +274,16 @@ def _parse_inputs(raw: dict) -> tuple[dict[str, Input], tuple[str, ...]]:
 
 def _dependency_order(inputs: dict[str, Input]) -> tuple[str, ...]:
     order: list[str] = []
-    state: dict[str, int] = {}          # 1 = visiting, 2 = done
+    state: dict[str, int] = {}  # 1 = visiting, 2 = done
 
     def visit(name: str, stack: list[str]) -> None:
         if state.get(name) == 2:
             return
         if state.get(name) == 1:
-            cycle = stack[stack.index(name):] + [name]
-            raise ScenarioError("derived inputs form a cycle: " + " -> ".join(cycle), f"inputs.{cycle[0]}")
+            cycle = stack[stack.index(name) :] + [name]
+            raise ScenarioError(
+                "derived inputs form a cycle: " + " -> ".join(cycle), f"inputs.{cycle[0]}"
+            )
         state[name] = 1
         inp = inputs[name]
         if inp.kind == "derived":
@@ -293,6 +300,7 @@ def _dependency_order(inputs: dict[str, Input]) -> tuple[str, ...]:
 
 def parse_years(v, horizon: int, path: str) -> tuple[int, ...]:
     """``"1.."``, ``"2..4"``, ``"0"``, ``3`` or ``[1, 2, 3]`` -> sorted tuple of years in 0..horizon."""
+
     def check(y: int) -> int:
         if not 0 <= y <= horizon:
             raise ScenarioError(f"year {y} is outside the horizon 0..{horizon}", path)
@@ -312,8 +320,10 @@ def parse_years(v, horizon: int, path: str) -> tuple[int, ...]:
     if isinstance(v, int) and not isinstance(v, bool):
         return (check(v),)
     if not isinstance(v, str):
-        raise ScenarioError(f"must be a string like \"1..\", \"2..4\" or \"0\", or a list of years, "
-                            f"got {_show(v)}", path)
+        raise ScenarioError(
+            f"must be a string like \"1..\", \"2..4\" or \"0\", or a list of years, got {_show(v)}",
+            path,
+        )
     m = re.fullmatch(r"\s*(\d+)\s*(?:(\.\.)\s*(\d+)?)?\s*", v)
     if not m:
         raise ScenarioError(f"must look like \"1..\", \"2..4\" or \"0\", got {v!r}", path)
@@ -329,8 +339,11 @@ def parse_years(v, horizon: int, path: str) -> tuple[int, ...]:
 def _parse_amount(v, path: str, names, allow_dist: bool) -> Amount:
     if isinstance(v, dict):
         if not allow_dist:
-            raise ScenarioError("must be a number or an expression (name a distribution in [inputs] "
-                                "and refer to it here)", path)
+            raise ScenarioError(
+                "must be a number or an expression (name a distribution in [inputs] "
+                "and refer to it here)",
+                path,
+            )
         dist = parse_distribution(v, path)
         if dist.family == "constant" and dist.per == "run":
             return Amount("number", value=dist.params["value"])
@@ -351,36 +364,51 @@ def _parse_line(kind: str, i: int, item, horizon: int, inputs: dict[str, Input])
     amount = _parse_amount(item["amount"], f"{path}.amount", names, allow_dist=True)
     if kind == "costs":
         if amount.kind == "number" and amount.value < 0:
-            raise ScenarioError(f"costs are positive amounts that are subtracted; got {amount.value:g} "
-                                "(write a saving as a benefit)", f"{path}.amount")
+            raise ScenarioError(
+                f"costs are positive amounts that are subtracted; got {amount.value:g} "
+                "(write a saving as a benefit)",
+                f"{path}.amount",
+            )
         if amount.kind == "dist":
             low = lowest_value(amount.dist)
             if low < 0:
-                raise ScenarioError(f"this distribution can be negative (down to {low:.4g}), but a cost "
-                                    "must be >= 0; add lower = 0 or use pert/lognormal", f"{path}.amount")
+                raise ScenarioError(
+                    f"this distribution can be negative (down to {low:.4g}), but a cost "
+                    "must be >= 0; add lower = 0 or use pert/lognormal",
+                    f"{path}.amount",
+                )
     years = parse_years(item.get("years", "1.."), horizon, f"{path}.years")
     ramp_raw = item.get("ramp", [])
     if not isinstance(ramp_raw, list):
-        raise ScenarioError(f"must be a list of multipliers such as [0.5, 0.8], got {_show(ramp_raw)}",
-                            f"{path}.ramp")
+        raise ScenarioError(
+            f"must be a list of multipliers such as [0.5, 0.8], got {_show(ramp_raw)}",
+            f"{path}.ramp",
+        )
     ramp = tuple(_number(r, f"{path}.ramp[{j}]") for j, r in enumerate(ramp_raw))
     for j, r in enumerate(ramp):
         if r < 0:
             raise ScenarioError(f"must be >= 0, got {r:g}", f"{path}.ramp[{j}]")
     if len(ramp) > len(years):
-        raise ScenarioError(f"has {len(ramp)} multipliers but the line is active in only {len(years)} years",
-                            f"{path}.ramp")
+        raise ScenarioError(
+            f"has {len(ramp)} multipliers but the line is active in only {len(years)} years",
+            f"{path}.ramp",
+        )
     growth = None
     if "growth" in item:
         growth = _parse_amount(item["growth"], f"{path}.growth", names, allow_dist=False)
         if growth.kind == "number" and not growth.value > -1:
-            raise ScenarioError(f"must be greater than -1 (-100% a year), got {growth.value:g}", f"{path}.growth")
-    description = _string(item["description"], f"{path}.description") if "description" in item else None
+            raise ScenarioError(
+                f"must be greater than -1 (-100% a year), got {growth.value:g}", f"{path}.growth"
+            )
+    description = (
+        _string(item["description"], f"{path}.description") if "description" in item else None
+    )
     return Line(kind, i, name, amount, years, ramp, growth, description)
 
 
 def describe(s: Scenario) -> dict:
     """A plain summary of what a scenario contains (used by ``roisim validate``)."""
+
     def amount_text(a: Amount) -> str:
         if a.kind == "number":
             return f"{a.value:g}"
@@ -394,9 +422,18 @@ def describe(s: Scenario) -> dict:
             inputs.append((inp.name, "constant", f"{inp.value:g}"))
         elif inp.kind == "distribution":
             d = inp.dist
-            extra = "".join(f", {k} = {getattr(d, k):g}" for k in ("lower", "upper") if getattr(d, k) is not None)
-            inputs.append((inp.name, d.family + (" per year" if d.per == "year" else ""),
-                           ", ".join(f"{k} = {v}" for k, v in d.given.items()) + extra))
+            extra = "".join(
+                f", {k} = {getattr(d, k):g}"
+                for k in ("lower", "upper")
+                if getattr(d, k) is not None
+            )
+            inputs.append(
+                (
+                    inp.name,
+                    d.family + (" per year" if d.per == "year" else ""),
+                    ", ".join(f"{k} = {v}" for k, v in d.given.items()) + extra,
+                )
+            )
         else:
             inputs.append((inp.name, "derived", inp.text))
     lines = [(ln.kind, ln.name, amount_text(ln.amount), _years_text(ln.years)) for ln in s.lines]

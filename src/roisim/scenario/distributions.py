@@ -9,17 +9,19 @@ Every family has the same small interface (in the spirit of ``scipy.stats``):
   build sampling tables and in the tests;
 * ``Family.discrete`` – whether it has a discrete support.
 
-Sampling itself happens in the compiled plan (``roisim.plan``) by inverse-CDF from
+Sampling itself happens in the compiled plan (``roisim.engine.plan``) by inverse-CDF from
 uniforms, which is what makes truncation, Latin hypercube, Sobol and copulas uniform
 operations on ``u`` rather than per-family code.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from .errors import ScenarioError, suggest
+from roisim.errors import ScenarioError, suggest
 
 Z95 = 1.6448536269514722  # standard normal 95th percentile: a 90% interval is mean ± Z95·sd
 MIN_TRUNCATED_MASS = 1e-3
@@ -53,15 +55,19 @@ def _fmt(v: float) -> str:
 
 def _ordered(lo: float, hi: float, klo: str, khi: str, path: str) -> None:
     if not lo < hi:
-        raise ScenarioError(f"must be greater than {klo} ({_fmt(lo)}), got {_fmt(hi)}", f"{path}.{khi}")
+        raise ScenarioError(
+            f"must be greater than {klo} ({_fmt(lo)}), got {_fmt(hi)}", f"{path}.{khi}"
+        )
 
 
 def _min_mode_max(g: dict, path: str) -> tuple[float, float, float]:
     lo, mode, hi = (_num(g, k, path) for k in ("min", "mode", "max"))
     _ordered(lo, hi, "min", "max", path)
     if not lo <= mode <= hi:
-        raise ScenarioError(f"must lie between min ({_fmt(lo)}) and max ({_fmt(hi)}), got {_fmt(mode)}",
-                            f"{path}.mode")
+        raise ScenarioError(
+            f"must lie between min ({_fmt(lo)}) and max ({_fmt(hi)}), got {_fmt(mode)}",
+            f"{path}.mode",
+        )
     return lo, mode, hi
 
 
@@ -79,9 +85,11 @@ class Family:
         keys = set(given)
         allowed = set(self.optional).union(*map(set, self.parametrisations))
         for k in sorted(keys - allowed):
-            raise ScenarioError(f"unknown parameter '{k}' for dist = \"{self.name}\""
-                                f"{suggest(k, sorted(allowed) + list(COMMON_KEYS))}; expects {self.expects()}",
-                                f"{path}.{k}")
+            raise ScenarioError(
+                f"unknown parameter '{k}' for dist = \"{self.name}\""
+                f"{suggest(k, sorted(allowed) + list(COMMON_KEYS))}; expects {self.expects()}",
+                f"{path}.{k}",
+            )
         for params in self.parametrisations:
             if set(params) <= keys and not (keys - set(params) - set(self.optional)):
                 return self.canonical_fn({k: given[k] for k in keys}, path)
@@ -89,10 +97,15 @@ class Family:
         if len(matches) == 1:
             missing = [k for k in matches[0] if k not in keys]
             if missing:
-                raise ScenarioError(f"dist = \"{self.name}\" needs {', '.join(missing)} "
-                                    f"(expects {self.expects()})", f"{path}.{missing[0]}")
-        raise ScenarioError(f"dist = \"{self.name}\" expects {self.expects()}; got "
-                            f"{', '.join(sorted(keys)) or 'no parameters'}", path)
+                raise ScenarioError(
+                    f"dist = \"{self.name}\" needs {', '.join(missing)} (expects {self.expects()})",
+                    f"{path}.{missing[0]}",
+                )
+        raise ScenarioError(
+            f"dist = \"{self.name}\" expects {self.expects()}; got "
+            f"{', '.join(sorted(keys)) or 'no parameters'}",
+            path,
+        )
 
     def expects(self) -> str:
         forms = " or ".join("(" + ", ".join(p) + ")" for p in self.parametrisations)
@@ -128,15 +141,23 @@ def _lognormal(g, path):
         return {"mu": math.log(med), "sigma": (math.log(p95) - math.log(med)) / Z95}
     p5 = _positive(_num(g, "p5", path), "p5", path)
     _ordered(p5, p95, "p5", "p95", path)
-    return {"mu": (math.log(p5) + math.log(p95)) / 2.0,
-            "sigma": (math.log(p95) - math.log(p5)) / (2.0 * Z95)}
+    return {
+        "mu": (math.log(p5) + math.log(p95)) / 2.0,
+        "sigma": (math.log(p95) - math.log(p5)) / (2.0 * Z95),
+    }
 
 
 def _pert(g, path):
     lo, mode, hi = _min_mode_max(g, path)
     lam = _positive(_num(g, "lambda", path), "lambda", path) if "lambda" in g else 4.0
-    return {"min": lo, "mode": mode, "max": hi, "lambda": lam,
-            "alpha": 1.0 + lam * (mode - lo) / (hi - lo), "beta": 1.0 + lam * (hi - mode) / (hi - lo)}
+    return {
+        "min": lo,
+        "mode": mode,
+        "max": hi,
+        "lambda": lam,
+        "alpha": 1.0 + lam * (mode - lo) / (hi - lo),
+        "beta": 1.0 + lam * (hi - mode) / (hi - lo),
+    }
 
 
 def _triangular(g, path):
@@ -161,8 +182,10 @@ def _beta(g, path):
 
 def _gamma(g, path):
     if "shape" in g:
-        return {"shape": _positive(_num(g, "shape", path), "shape", path),
-                "scale": _positive(_num(g, "scale", path), "scale", path)}
+        return {
+            "shape": _positive(_num(g, "shape", path), "shape", path),
+            "scale": _positive(_num(g, "scale", path), "scale", path),
+        }
     mean = _positive(_num(g, "mean", path), "mean", path)
     sd = _positive(_num(g, "sd", path), "sd", path)
     return {"shape": (mean / sd) ** 2, "scale": sd * sd / mean}
@@ -171,15 +194,19 @@ def _gamma(g, path):
 def _poisson(g, path):
     mean = _positive(_num(g, "mean", path), "mean", path)
     if mean > 1e7:
-        raise ScenarioError(f"must be at most 1e7 (use a normal or gamma for counts this large), got {mean:g}",
-                            f"{path}.mean")
+        raise ScenarioError(
+            f"must be at most 1e7 (use a normal or gamma for counts this large), got {mean:g}",
+            f"{path}.mean",
+        )
     return {"mean": mean}
 
 
 def _binomial(g, path):
     n = _num(g, "n", path)
     if not n.is_integer() or n < 1 or n > 1e6:
-        raise ScenarioError(f"must be a whole number from 1 to 1,000,000, got {g['n']!r}", f"{path}.n")
+        raise ScenarioError(
+            f"must be a whole number from 1 to 1,000,000, got {g['n']!r}", f"{path}.n"
+        )
     return {"n": n, "p": _prob(_num(g, "p", path), "p", path)}
 
 
@@ -191,13 +218,17 @@ def _discrete(g, path):
     values, weights = g["values"], g["weights"]
     for key, seq in (("values", values), ("weights", weights)):
         if not isinstance(seq, list) or not seq:
-            raise ScenarioError(f"must be a non-empty list of numbers, got {seq!r}", f"{path}.{key}")
+            raise ScenarioError(
+                f"must be a non-empty list of numbers, got {seq!r}", f"{path}.{key}"
+            )
         for i, v in enumerate(seq):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise ScenarioError(f"must be a finite number, got {v!r}", f"{path}.{key}[{i}]")
     if len(values) != len(weights):
-        raise ScenarioError(f"must have as many entries as values ({len(values)}), got {len(weights)}",
-                            f"{path}.weights")
+        raise ScenarioError(
+            f"must have as many entries as values ({len(values)}), got {len(weights)}",
+            f"{path}.weights",
+        )
     for i, w in enumerate(weights):
         if w < 0:
             raise ScenarioError(f"must be >= 0, got {_fmt(w)}", f"{path}.weights[{i}]")
@@ -214,6 +245,7 @@ def _constant(g, path):
 # ---------------------------------------------------------------- scipy equivalents
 def _sp():
     import scipy.stats as st  # imported lazily: a Scenario never needs scipy
+
     return st
 
 
@@ -222,6 +254,7 @@ class _DiscreteTable:
 
     def __init__(self, values, probs):
         import numpy as np
+
         order = np.argsort(values, kind="stable")
         v = np.asarray(values, float)[order]
         p = np.asarray(probs, float)[order]
@@ -238,42 +271,107 @@ class _DiscreteTable:
 
     def cdf(self, x):
         import numpy as np
+
         c = np.cumsum(self.pk)
         idx = np.searchsorted(self.xk, x, side="right") - 1
         return np.where(idx >= 0, c[np.clip(idx, 0, None)], 0.0)
 
     def ppf(self, q):
         import numpy as np
+
         c = np.cumsum(self.pk)
         c[-1] = 1.0
         return self.xk[np.minimum(np.searchsorted(c, q, side="left"), len(c) - 1)]
 
 
-FAMILIES: dict[str, Family] = {f.name: f for f in [
-    Family("normal", (("mean", "sd"), ("p5", "p95")), (), _normal,
-           lambda c: _sp().norm(loc=c["mean"], scale=c["sd"])),
-    Family("lognormal", (("p5", "p95"), ("median", "p95"), ("mean", "sd")), (), _lognormal,
-           lambda c: _sp().lognorm(s=c["sigma"], scale=math.exp(c["mu"]))),
-    Family("pert", (("min", "mode", "max"),), ("lambda",), _pert,
-           lambda c: _sp().beta(c["alpha"], c["beta"], loc=c["min"], scale=c["max"] - c["min"])),
-    Family("triangular", (("min", "mode", "max"),), (), _triangular,
-           lambda c: _sp().triang((c["mode"] - c["min"]) / (c["max"] - c["min"]), loc=c["min"],
-                                  scale=c["max"] - c["min"])),
-    Family("uniform", (("min", "max"),), (), _uniform,
-           lambda c: _sp().uniform(loc=c["min"], scale=c["max"] - c["min"])),
-    Family("beta", (("alpha", "beta"),), ("min", "max"), _beta,
-           lambda c: _sp().beta(c["alpha"], c["beta"], loc=c["min"], scale=c["max"] - c["min"])),
-    Family("gamma", (("shape", "scale"), ("mean", "sd")), (), _gamma,
-           lambda c: _sp().gamma(c["shape"], scale=c["scale"])),
-    Family("poisson", (("mean",),), (), _poisson, lambda c: _sp().poisson(c["mean"]), discrete=True),
-    Family("binomial", (("n", "p"),), (), _binomial, lambda c: _sp().binom(int(c["n"]), c["p"]),
-           discrete=True),
-    Family("bernoulli", (("p",),), (), _bernoulli, lambda c: _sp().bernoulli(c["p"]), discrete=True),
-    Family("discrete", (("values", "weights"),), (), _discrete,
-           lambda c: _DiscreteTable(c["values"], c["weights"]), discrete=True),
-    Family("constant", (("value",),), (), _constant,
-           lambda c: _DiscreteTable([c["value"]], [1.0]), discrete=True),
-]}
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in [
+        Family(
+            "normal",
+            (("mean", "sd"), ("p5", "p95")),
+            (),
+            _normal,
+            lambda c: _sp().norm(loc=c["mean"], scale=c["sd"]),
+        ),
+        Family(
+            "lognormal",
+            (("p5", "p95"), ("median", "p95"), ("mean", "sd")),
+            (),
+            _lognormal,
+            lambda c: _sp().lognorm(s=c["sigma"], scale=math.exp(c["mu"])),
+        ),
+        Family(
+            "pert",
+            (("min", "mode", "max"),),
+            ("lambda",),
+            _pert,
+            lambda c: _sp().beta(c["alpha"], c["beta"], loc=c["min"], scale=c["max"] - c["min"]),
+        ),
+        Family(
+            "triangular",
+            (("min", "mode", "max"),),
+            (),
+            _triangular,
+            lambda c: _sp().triang(
+                (c["mode"] - c["min"]) / (c["max"] - c["min"]),
+                loc=c["min"],
+                scale=c["max"] - c["min"],
+            ),
+        ),
+        Family(
+            "uniform",
+            (("min", "max"),),
+            (),
+            _uniform,
+            lambda c: _sp().uniform(loc=c["min"], scale=c["max"] - c["min"]),
+        ),
+        Family(
+            "beta",
+            (("alpha", "beta"),),
+            ("min", "max"),
+            _beta,
+            lambda c: _sp().beta(c["alpha"], c["beta"], loc=c["min"], scale=c["max"] - c["min"]),
+        ),
+        Family(
+            "gamma",
+            (("shape", "scale"), ("mean", "sd")),
+            (),
+            _gamma,
+            lambda c: _sp().gamma(c["shape"], scale=c["scale"]),
+        ),
+        Family(
+            "poisson", (("mean",),), (), _poisson, lambda c: _sp().poisson(c["mean"]), discrete=True
+        ),
+        Family(
+            "binomial",
+            (("n", "p"),),
+            (),
+            _binomial,
+            lambda c: _sp().binom(int(c["n"]), c["p"]),
+            discrete=True,
+        ),
+        Family(
+            "bernoulli", (("p",),), (), _bernoulli, lambda c: _sp().bernoulli(c["p"]), discrete=True
+        ),
+        Family(
+            "discrete",
+            (("values", "weights"),),
+            (),
+            _discrete,
+            lambda c: _DiscreteTable(c["values"], c["weights"]),
+            discrete=True,
+        ),
+        Family(
+            "constant",
+            (("value",),),
+            (),
+            _constant,
+            lambda c: _DiscreteTable([c["value"]], [1.0]),
+            discrete=True,
+        ),
+    ]
+}
 
 #: keys every distribution table may carry besides its parameters
 COMMON_KEYS = ("dist", "per", "lower", "upper", "unit", "description")
@@ -282,15 +380,16 @@ COMMON_KEYS = ("dist", "per", "lower", "upper", "unit", "description")
 @dataclass(frozen=True)
 class Distribution:
     """A validated distribution: plain data, no numpy."""
+
     family: str
-    params: dict                       # canonical parameters (floats / lists of floats)
-    given: dict                        # what the user wrote (for reports)
-    per: str = "run"                   # "run" or "year"
+    params: dict  # canonical parameters (floats / lists of floats)
+    given: dict  # what the user wrote (for reports)
+    per: str = "run"  # "run" or "year"
     lower: float | None = None
     upper: float | None = None
     unit: str | None = None
     description: str | None = None
-    mass: float = 1.0                  # probability mass kept by the truncation bounds
+    mass: float = 1.0  # probability mass kept by the truncation bounds
 
     def scipy(self):
         """The untruncated scipy.stats distribution."""
@@ -307,17 +406,27 @@ def parse_distribution(table: dict, path: str) -> Distribution:
     if "dist" not in table:
         if "range" in table:
             return _parse_range(table, path)
-        raise ScenarioError("a distribution table needs dist = \"...\" (one of "
-                            + ", ".join(FAMILIES) + ") or range = [lo, hi]", path)
+        raise ScenarioError(
+            "a distribution table needs dist = \"...\" (one of "
+            + ", ".join(FAMILIES)
+            + ") or range = [lo, hi]",
+            path,
+        )
     name = table.pop("dist")
     if not isinstance(name, str) or name not in FAMILIES:
-        raise ScenarioError(f"unknown distribution {name!r}{suggest(str(name), FAMILIES)}; "
-                            "choose one of " + ", ".join(FAMILIES), f"{path}.dist")
+        raise ScenarioError(
+            f"unknown distribution {name!r}{suggest(str(name), FAMILIES)}; "
+            "choose one of " + ", ".join(FAMILIES),
+            f"{path}.dist",
+        )
     family = FAMILIES[name]
     common = {k: table.pop(k) for k in COMMON_KEYS if k in table}
     if "range" in table:
-        raise ScenarioError("range = [lo, hi] is a shorthand for a lognormal and cannot be combined "
-                            "with dist; give the parameters of dist instead", f"{path}.range")
+        raise ScenarioError(
+            "range = [lo, hi] is a shorthand for a lognormal and cannot be combined "
+            "with dist; give the parameters of dist instead",
+            f"{path}.range",
+        )
     canon = family.canonical(table, path)
     return _finish(family, canon, table, common, path)
 
@@ -326,17 +435,25 @@ def _parse_range(table: dict, path: str) -> Distribution:
     rng = table.pop("range")
     common = {k: table.pop(k) for k in COMMON_KEYS if k in table}
     for k in table:
-        raise ScenarioError(f"unknown key '{k}' beside range{suggest(k, COMMON_KEYS)}", f"{path}.{k}")
-    if (not isinstance(rng, list) or len(rng) != 2
-            or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in rng)):
+        raise ScenarioError(
+            f"unknown key '{k}' beside range{suggest(k, COMMON_KEYS)}", f"{path}.{k}"
+        )
+    if (
+        not isinstance(rng, list)
+        or len(rng) != 2
+        or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in rng)
+    ):
         raise ScenarioError(f"must be a list of two numbers [lo, hi], got {rng!r}", f"{path}.range")
     lo, hi = float(rng[0]), float(rng[1])
     if not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
         raise ScenarioError(f"must be [lo, hi] with lo < hi, got {rng!r}", f"{path}.range")
     if lo <= 0:
-        raise ScenarioError(f"range = [lo, hi] means a lognormal 90% interval, which needs lo > 0 "
-                            f"(got {_fmt(lo)}); for a range that can be zero or negative write "
-                            f"dist = \"normal\", p5 = {_fmt(lo)}, p95 = {_fmt(hi)}", f"{path}.range")
+        raise ScenarioError(
+            f"range = [lo, hi] means a lognormal 90% interval, which needs lo > 0 "
+            f"(got {_fmt(lo)}); for a range that can be zero or negative write "
+            f"dist = \"normal\", p5 = {_fmt(lo)}, p95 = {_fmt(hi)}",
+            f"{path}.range",
+        )
     canon = _lognormal({"p5": lo, "p95": hi}, path)
     return _finish(FAMILIES["lognormal"], canon, {"range": [lo, hi]}, common, path)
 
@@ -353,24 +470,40 @@ def _finish(family: Family, canon: dict, given: dict, common: dict, path: str) -
     if "lower" in common or "upper" in common:
         if family.discrete:
             key = "lower" if "lower" in common else "upper"
-            raise ScenarioError(f"truncation applies only to continuous distributions; "
-                                f"dist = \"{family.name}\" is discrete", f"{path}.{key}")
+            raise ScenarioError(
+                f"truncation applies only to continuous distributions; "
+                f"dist = \"{family.name}\" is discrete",
+                f"{path}.{key}",
+            )
         if "lower" in common:
             lower = _num(common, "lower", path)
         if "upper" in common:
             upper = _num(common, "upper", path)
         if lower is not None and upper is not None and not lower < upper:
-            raise ScenarioError(f"must be greater than lower ({_fmt(lower)}), got {_fmt(upper)}",
-                                f"{path}.upper")
+            raise ScenarioError(
+                f"must be greater than lower ({_fmt(lower)}), got {_fmt(upper)}", f"{path}.upper"
+            )
         frozen = family.scipy(canon)
         flo = float(frozen.cdf(lower)) if lower is not None else 0.0
         fhi = float(frozen.cdf(upper)) if upper is not None else 1.0
         mass = fhi - flo
         if not mass >= MIN_TRUNCATED_MASS:
             key = "lower" if lower is not None else "upper"
-            raise ScenarioError(f"the bounds keep only {mass:.2e} of the distribution's probability "
-                                f"(at least {MIN_TRUNCATED_MASS:g} is required); check lower/upper "
-                                "against the distribution's parameters", f"{path}.{key}")
+            raise ScenarioError(
+                f"the bounds keep only {mass:.2e} of the distribution's probability "
+                f"(at least {MIN_TRUNCATED_MASS:g} is required); check lower/upper "
+                "against the distribution's parameters",
+                f"{path}.{key}",
+            )
     given = {k: v for k, v in given.items()}
-    return Distribution(family.name, canon, given, per, lower, upper,
-                        common.get("unit"), common.get("description"), mass)
+    return Distribution(
+        family.name,
+        canon,
+        given,
+        per,
+        lower,
+        upper,
+        common.get("unit"),
+        common.get("description"),
+        mass,
+    )

@@ -6,12 +6,13 @@
 * ``discrete_table``: CDF, survival function, values and a guide table for exact inversion
   (``s_discrete``); the survival function keeps the far upper tail exact.
 """
+
 from __future__ import annotations
 
 import numpy as np
 from scipy import special
 
-Z_MIN, Z_MAX, KNOTS = -8.5, 8.5, 4097     # uniforms lie in [2**-53, 1 - 2**-53]: |z| <= 8.22
+Z_MIN, Z_MAX, KNOTS = -8.5, 8.5, 4097  # uniforms lie in [2**-53, 1 - 2**-53]: |z| <= 8.22
 MAX_SUPPORT = 2_000_000
 
 
@@ -25,7 +26,9 @@ def quantile_table(frozen) -> np.ndarray:
     x[hi] = frozen.isf(special.ndtr(-z[hi]))
     x = np.maximum.accumulate(np.nan_to_num(x, nan=-np.inf))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        slope = h * np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi) / frozen.pdf(x)   # h·dx/dz = h·φ(z)/f(x)
+        slope = (
+            h * np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi) / frozen.pdf(x)
+        )  # h·dx/dz = h·φ(z)/f(x)
     fd = np.gradient(x) if np.all(np.isfinite(x)) else np.zeros_like(x)
     bad = ~np.isfinite(slope) | (slope < 0)
     slope[bad] = fd[bad]
@@ -64,7 +67,7 @@ def discrete_table(frozen, family: str, params: dict) -> np.ndarray:
         sf = frozen.sf(values)
     cdf = np.minimum(np.maximum.accumulate(cdf), 1.0)
     cdf[-1] = 1.0
-    sf = np.maximum(np.minimum.accumulate(sf), 0.0)     # the upper tail, to full relative precision
+    sf = np.maximum(np.minimum.accumulate(sf), 0.0)  # the upper tail, to full relative precision
     sf[-1] = 0.0
     n = len(values)
     g = n

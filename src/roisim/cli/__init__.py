@@ -1,0 +1,1 @@
+"""The ``roisim`` command: click commands (``main``) and the progress line (``progress``)."""

@@ -1,0 +1,1 @@
+"""What a reader sees: number formatting (``numbers``) and the text report (``text``)."""
