@@ -1,4 +1,5 @@
-"""The benchmark models written without roisim: plain vectorised numpy and a hand-fused numba kernel.
+"""The benchmark models written without roisim: plain vectorised numpy and a hand-fused numba
+kernel.
 
 Both compute exactly the model in ``scenarios/fintech.toml`` and in ``benchmarks/ten_inputs.toml``
 (same distributions, same lines, ramps and growth, same metric definitions as docs/methodology.md),
@@ -8,14 +9,15 @@ written by hand the way a user who does not have roisim would write them:
   flows as (n, years) arrays, metrics with whole-array operations and IRR by a vectorised Newton
   over rows; the runs are processed in chunks of 10^6 to bound memory.
 * ``*_ceiling``: one ``@njit(nogil=True)`` loop over the runs of a block that draws the inputs from
-  a ``numpy.random.Generator`` (one per block of 65,536 runs, ``SeedSequence(seed, spawn_key=(b,))``),
-  builds the cash flows and computes every metric, IRR included (Newton with a bisection fallback),
-  writing the metrics and the net cash flows to memory.  Blocks run on a thread pool.
+  a ``numpy.random.Generator`` (one per block of 65,536 runs,
+  ``SeedSequence(seed, spawn_key=(b,))``), builds the cash flows and computes every metric, IRR
+  included (Newton with a bisection fallback), writing the metrics and the net cash flows to
+  memory.  Blocks run on a thread pool.
 
-The parameters are copied from the TOML files by hand (with the same conversions roisim documents:
-a lognormal's p5/p95 or median/p95 to mu/sigma, a gamma's mean/sd to shape/scale, PERT's lambda = 4).
-The random streams differ from roisim's, so the results agree only statistically; run.py checks the
-NPV means against roisim's within 5 Monte Carlo standard errors.
+The parameters are copied from the TOML files by hand (with the same conversions roisim
+documents: a lognormal's p5/p95 or median/p95 to mu/sigma, a gamma's mean/sd to shape/scale,
+PERT's lambda = 4).  The random streams differ from roisim's, so the results agree only
+statistically; run.py checks the NPV means against roisim's within 5 Monte Carlo standard errors.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def pert_ab(lo, mode, hi, lam=4.0):
     return 1.0 + lam * (mode - lo) / (hi - lo), 1.0 + lam * (hi - mode) / (hi - lo)
 
 
-# ------------------------------------------------------------------ model parameters (from the TOML)
+# -------------------------------------------------------------- model parameters (from the TOML)
 # fintech.toml
 FT_RATE = (0.065, 0.08, 0.11)  # pert, discount rate drawn once per run
 FT_MFL = ln_p5_p95(450_000, 800_000)  # missed_fraud_losses
@@ -268,7 +270,7 @@ def _truncnorm(rng, mean, sd, lower):
 
 @njit(nogil=True, inline="always")
 def _poisson(rng, emlam, lam):
-    """Poisson by sequential inversion of one uniform (exact; a handful of steps for small means)."""
+    """Poisson by sequential inversion of one uniform (exact; a few steps for small means)."""
     u = rng.random()
     k = 0
     p = emlam

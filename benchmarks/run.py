@@ -354,14 +354,16 @@ def throughput(name: str, sizes, rep: Report, res: dict) -> None:
             out["check"][(n, other)] = (o_mean, se, z)
             if z > 5:
                 rep.warn(
-                    f"{name}: {other} NPV mean {o_mean:,.0f} differs from roisim's {r_mean:,.0f} by "
-                    f"{z:.1f} Monte Carlo standard errors ({n:,} runs): the models are not the same"
+                    f"{name}: {other} NPV mean {o_mean:,.0f} differs from roisim's "
+                    f"{r_mean:,.0f} by {z:.1f} Monte Carlo standard errors ({n:,} runs): "
+                    "the models are not the same"
                 )
         out["check"][(n, "roisim")] = (r_mean, r_sd / math.sqrt(r_n), 0.0)
     res[name] = out
 
     rep.add(
-        f"### {name} ({SCENARIOS[name].relative_to(REPO)}): {len(plan.nodes)} values computed per run, "
+        f"### {name} ({SCENARIOS[name].relative_to(REPO)}): "
+        f"{len(plan.nodes)} values computed per run, "
         f"{len(sc.lines)} lines, horizon {sc.horizon_years}"
     )
     rep.add()
@@ -393,9 +395,9 @@ def throughput(name: str, sizes, rep: Report, res: dict) -> None:
             ]
         )
     rep.add(
-        "Ratios use the engine with `keep_inputs=False`, which keeps what the baselines keep (the metrics "
-        "and the net cash flows); keeping every sampled input as well costs the extra memory traffic shown "
-        "in the first row."
+        "Ratios use the engine with `keep_inputs=False`, which keeps what the baselines keep "
+        "(the metrics and the net cash flows); keeping every sampled input as well costs the "
+        "extra memory traffic shown in the first row."
     )
     rep.add()
     rep.table(
@@ -461,8 +463,8 @@ def irr_section(n_rows: int, n_npf: int, rep: Report, res: dict) -> None:
     rep.add("## IRR rows per second, one core")
     rep.add()
     rep.add(
-        f"Random conventional 6-year rows (CF0 ~ -U(50, 150), CF1..5 ~ U(10, 60)); all three agree to "
-        f"{max(diff_v, diff_f or 0):.1e} in the rate."
+        "Random conventional 6-year rows (CF0 ~ -U(50, 150), CF1..5 ~ U(10, 60)); "
+        f"all three agree to {max(diff_v, diff_f or 0):.1e} in the rate."
     )
     rep.add()
     rep.table(
@@ -504,10 +506,11 @@ def memory_section(n_inmem: int, n_stream: int, rep: Report, res: dict) -> None:
     rep.add("## Peak memory (fintech, fresh subprocess per measurement, default threads)")
     rep.add()
     rep.add(
-        "Peak RSS is the child's `ru_maxrss` from `os.wait4` (what `getrusage(RUSAGE_CHILDREN)` reports "
-        "for that one child). 'Before' is the child's peak after importing roisim, loading the scenario "
-        "and a 1,000-run warm-up (kernels from the cache). In default mode the child reads `result.dataset`, so the "
-        "(lazily built) xarray dataset exists when the peak is taken."
+        "Peak RSS is the child's `ru_maxrss` from `os.wait4` (what "
+        "`getrusage(RUSAGE_CHILDREN)` reports for that one child). 'Before' is the child's peak "
+        "after importing roisim, loading the scenario and a 1,000-run warm-up (kernels from the "
+        "cache). In default mode the child reads `result.dataset`, so the (lazily built) xarray "
+        "dataset exists when the peak is taken."
     )
     rep.add()
     rows = []
@@ -576,10 +579,11 @@ def cli_section(rep: Report, res: dict) -> None:
     rep.add("## Command line wall time")
     rep.add()
     rep.add(
-        f"`roisim run scenarios/fintech.toml --runs 1000000 --quiet` ({exe}), from process start to exit. "
-        "Cold: `ROISIM_CACHE_DIR` and `NUMBA_CACHE_DIR` point to fresh empty directories, so every kernel "
-        "is compiled. Warm: three more runs with the same directories; the target is checked on their "
-        "median. roisim's package is byte-compiled first, as `pip install .` does."
+        f"`roisim run scenarios/fintech.toml --runs 1000000 --quiet` ({exe}), from process "
+        "start to exit. Cold: `ROISIM_CACHE_DIR` and `NUMBA_CACHE_DIR` point to fresh empty "
+        "directories, so every kernel is compiled. Warm: three more runs with the same "
+        "directories; the target is checked on their median. roisim's package is byte-compiled "
+        "first, as `pip install .` does."
     )
     rep.add()
     rep.table(
@@ -610,8 +614,10 @@ def targets_section(res: dict, quick: bool, n_stream: int, rep: Report) -> None:
         )
         rows.append(
             [
-                f"{name}: roisim engine within 1.5× of the hand-fused ceiling (2 threads, {fmt_n(n)})",
-                f"engine/ceiling = {e2 / o['ceiling'][n]:.2f} (needs ≥ {1 / TARGETS['ceiling']:.2f})",
+                f"{name}: roisim engine within 1.5× of the hand-fused ceiling "
+                f"(2 threads, {fmt_n(n)})",
+                f"engine/ceiling = {e2 / o['ceiling'][n]:.2f} "
+                f"(needs ≥ {1 / TARGETS['ceiling']:.2f})",
                 verdict(e2 * TARGETS["ceiling"] >= o["ceiling"][n]),
             ]
         )
@@ -701,8 +707,9 @@ def main() -> int:
     )
     rep.add()
     rep.add(
-        "**All figures come from one run on one machine. The machine may have been shared with other "
-        "jobs**, so treat the absolute figures as indicative; the ratios within one run are more robust."
+        "**All figures come from one run on one machine. The machine may have been shared with "
+        "other jobs**, so treat the absolute figures as indicative; the ratios within one run are "
+        "more robust."
     )
     rep.add()
     rep.add("## Machine")
@@ -732,22 +739,25 @@ def main() -> int:
     rep.add("## Throughput (compile excluded)")
     rep.add()
     rep.add(
-        "* **engine**: `roisim.engine.run.run_range(build_plan(scenario, seed), 0, n, threads=t)`: sampling, cash "
-        "flows and every metric including IRR, into memory (it also keeps every sampled input)."
+        "* **engine**: `roisim.engine.run.run_range(build_plan(scenario, seed), 0, n, "
+        "threads=t)`: sampling, cash flows and every metric including IRR, into memory (it also "
+        "keeps every sampled input)."
     )
     rep.add(
-        "* **simulate**: `roisim.simulate(scenario, runs=n, threads=t, summary_only=True)`: regenerates "
-        "blocks in two or more passes and reduces them to the exact summary (passes counted below)."
+        "* **simulate**: `roisim.simulate(scenario, runs=n, threads=t, summary_only=True)`: "
+        "regenerates blocks in two or more passes and reduces them to the exact summary (passes "
+        "counted below)."
     )
     rep.add(
-        "* **plain numpy**: the same model with `numpy.random.Generator`, (n,) and (n, years) arrays, all "
-        "metrics (IRR by a vectorised safeguarded Newton), in chunks of 10^6 runs; single-threaded "
-        "(`benchmarks/baselines.py`)."
+        "* **plain numpy**: the same model with `numpy.random.Generator`, (n,) and (n, years) "
+        "arrays, all metrics (IRR by a vectorised safeguarded Newton), in chunks of 10^6 runs; "
+        "single-threaded (`benchmarks/baselines.py`)."
     )
     rep.add(
-        "* **ceiling**: the same model as one hand-written `@njit(nogil=True)` loop per block of 65,536 runs, "
-        "one `numpy.random.Generator` per block, blocks on a 2-thread pool; writes the metrics and the "
-        "net cash flows. Ratios are engine (or simulate) on 2 threads divided by the baseline."
+        "* **ceiling**: the same model as one hand-written `@njit(nogil=True)` loop per block of "
+        "65,536 runs, one `numpy.random.Generator` per block, blocks on a 2-thread pool; writes "
+        "the metrics and the net cash flows. Ratios are engine (or simulate) on 2 threads divided "
+        "by the baseline."
     )
     rep.add("* Best of 3 repetitions at ≤ 10^6 runs (numpy: best of 2), one repetition above.")
     rep.add()

@@ -1,7 +1,8 @@
 """Scenario texts shared by several test modules."""
 
 # Per-year inputs (normal noise, poisson incidents), a random discount rate, a payback that
-# often never happens (inf), IRR sometimes undefined (all flows negative), several IRRs now and then.
+# often never happens (inf), IRR sometimes undefined (all flows negative), several IRRs now and
+# then.
 MIXED = """
 [scenario]
 name = "mixed"

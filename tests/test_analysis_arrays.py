@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from roisim.analysis.correlation import contribution_to_variance, spearman

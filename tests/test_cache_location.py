@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CODE = """
     import sys
     import numba.core.caching as caching
-    caching.InTreeCacheLocator.from_function = classmethod(lambda cls, f, p: None)   # read-only package
+    # a read-only package: numba may not write next to the sources
+    caching.InTreeCacheLocator.from_function = classmethod(lambda cls, f, p: None)
     import roisim
     from roisim.kernels.metrics import irr_rows
     r = roisim.simulate(roisim.load_scenario("scenarios/recruitment.toml"), runs=3000, seed=11)

@@ -95,6 +95,22 @@ def test_run_text_report(runner, good):
     assert "Traceback" not in res.output
 
 
+def test_run_text_labels_the_npv_p5_as_a_percentile(runner, good):
+    """P5 of NPV is printed as what it is (not "VaR", which a finance reader takes for a loss),
+    with its own 95% interval, and matches the JSON."""
+    args = ("--runs", "2000", "--seed", "21")
+    res = invoke(runner, "run", good, *args)
+    assert res.exit_code == 0, res.output
+    assert "VaR" not in res.stdout
+    npv = run_json(runner, good, *args)["metrics"]["npv"]
+    money = lambda v: ("-" if v < 0 else "") + f"£{abs(v):,.0f}"
+    lo, hi = npv["ci95"]["p5"]
+    line = next(ln for ln in res.stdout.splitlines() if "NPV 5th percentile (P5)" in ln)
+    assert line.split()[-3:] == [money(npv["p5"]), f"[{money(lo)},", f"{money(hi)}]"]
+    shortfall = next(ln for ln in res.stdout.splitlines() if "expected shortfall" in ln)
+    assert money(npv["expected_shortfall_5"]) in shortfall
+
+
 def test_run_text_shows_beyond_horizon_for_payback(runner, write_toml):
     # payback = C/X with X ~ N(25000, 8000): P(within 5 years) = 0.73, so p90 is "> 5 y"
     text = """

@@ -718,17 +718,18 @@ def test_distribution_discount_rate_is_sampled_once_per_run():
     np.testing.assert_allclose(arrays["npv"], -1.0 + 100.0 / (1.0 + r), rtol=1e-10)
 
 
-def test_distribution_written_as_line_amount_is_stored_by_line_index():
+def test_distribution_written_as_line_amount_is_stored_by_line_name():
+    """Stored (and keyed) as "<kind>: <line name>", not by the line's position."""
     text = scenario_text(
         {},
         amount={"dist": "uniform", "min": 10, "max": 20},
         cost={"dist": "pert", "min": 1, "mode": 2, "max": 5},
     )
     arrays = simulate_arrays(
-        text, seed_for("line-amounts"), ("benefits_0_amount", "costs_0_amount", "net_cashflow")
+        text, seed_for("line-amounts"), ("benefits: benefit", "costs: cost", "net_cashflow")
     )
-    assert "benefits_0_amount" in arrays and "costs_0_amount" in arrays
-    b, c = arrays["benefits_0_amount"], arrays["costs_0_amount"]
+    assert "benefits: benefit" in arrays and "costs: cost" in arrays
+    b, c = arrays["benefits: benefit"], arrays["costs: cost"]
     assert stats.kstest(b, stats.uniform(10, 10).cdf).pvalue > KS_P_MIN
     assert stats.kstest(c, pert(1, 2, 5).cdf).pvalue > KS_P_MIN
     cf = arrays["net_cashflow"]

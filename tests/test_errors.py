@@ -234,6 +234,28 @@ def test_wrong_type_in_second_cost_line(load_path):
     load_path(make(costs=costs), "costs[1].amount", "lots")
 
 
+def test_duplicate_line_name_names_both_lines(load_path):
+    """A line's own draws are keyed on its name, so two costs may not share one."""
+    costs = (
+        COSTS
+        + '\n[[costs]]\nname = "Run"\namount = 5\n'
+        + '\n[[costs]]\nname = "Platform build"\namount = { dist = "uniform", min = 1, max = 2 }\n'
+    )
+    text = make(costs=costs)
+    err = load_path(text, "costs[2].name", "costs[0]", "'Platform build'", "unique")
+    rows = text.splitlines()
+    assert err.line == max(i for i, row in enumerate(rows) if "Platform build" in row) + 1
+
+
+def test_same_name_for_a_benefit_and_a_cost_is_allowed(write_toml):
+    costs = '[[costs]]\nname = "Hours saved"\namount = 20000\nyears = "0"\n'
+    roisim.load_scenario(write_toml(make(costs=costs)))
+
+
+def test_empty_line_name(load_path):
+    load_path(make(costs='[[costs]]\nname = "  "\namount = 1\n'), "costs[0].name", "empty")
+
+
 @pytest.mark.parametrize(
     "sim, path",
     [

@@ -1,4 +1,5 @@
-"""roisim.finance on deterministic flows: closed forms and numpy_financial as the oracles."""
+"""roisim.finance on deterministic flows: closed forms, numpy_financial and the independent
+oracles of tests/oracles.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 import numpy as np
 import numpy_financial as npf
 import pytest
-from scipy import optimize
+from oracles import discounted_payback, irr_brent, npv, npv_roots, npv_scale, payback
 
 from roisim import finance
 
@@ -23,18 +24,6 @@ def f(x) -> float:
     a = np.asarray(x)
     assert a.shape in ((), (1,)), a.shape
     return float(a.reshape(()))
-
-
-def exponents(n: int, timing: str) -> np.ndarray:
-    t = np.arange(n, dtype=float)
-    if timing == "mid-year":
-        t[1:] -= 0.5
-    return t
-
-
-def npv_ref(rate: float, flows, timing: str = "end-of-year") -> float:
-    flows = arr(flows)
-    return float(np.sum(flows * (1.0 + rate) ** -exponents(flows.size, timing)))
 
 
 # --------------------------------------------------------------------------- NPV
@@ -111,9 +100,7 @@ def test_irr_one_sign_change_matches_numpy_financial(flows):
     expected = npf.irr(flows)
     got = f(finance.irr(arr(flows)))
     assert got == pytest.approx(expected, abs=1e-8)
-    assert abs(npv_ref(got, flows)) <= 1e-8 * np.sum(
-        np.abs(flows) * (1 + got) ** -np.arange(len(flows))
-    )
+    assert abs(npv(got, flows)) <= 1e-8 * npv_scale(got, flows)
 
 
 @pytest.mark.parametrize(
@@ -140,7 +127,7 @@ def test_irr_mid_year_closed_form():
     "flows", [[-100.0, 30, 40, 50, 20], [-1000.0, 0, 0, 1500], [-50.0, -50, 30, 40, 60]]
 )
 def test_irr_mid_year_is_root_of_mid_year_npv(flows):
-    expected = optimize.brentq(lambda r: npv_ref(r, flows, "mid-year"), -0.98, 10.0, xtol=1e-14)
+    expected = irr_brent(flows, "mid-year")
     got = f(finance.irr(arr(flows), timing="mid-year"))
     assert got == pytest.approx(expected, abs=1e-8)
     # and it differs from the end-of-year IRR (the year-0 flow is not scaled by sqrt(1+r))
@@ -183,7 +170,7 @@ def _flows_from_roots(rates, lead=-100.0):
 def test_irr_several_roots_reports_the_smallest_in_interval(flows, expected):
     flows = arr(flows)
     # the oracle really has these roots
-    assert abs(npv_ref(expected, flows)) < 1e-9 * np.abs(flows).sum()
+    assert abs(npv(expected, flows)) < 1e-9 * np.abs(flows).sum()
     assert f(finance.irr(flows)) == pytest.approx(expected, abs=1e-8)
 
 
@@ -202,21 +189,6 @@ def test_irr_several_roots_close_together_reports_the_smallest(roots):
     assert f(finance.irr(flows)) == pytest.approx(min(roots), abs=1e-8)
 
 
-def _all_roots_fine_scan(flows, timing, n=400_001):
-    """Every sign change of NPV on a fine log(1+r) grid over (-0.99, 10], refined by brentq."""
-    grid = np.expm1(np.linspace(np.log(0.01), np.log(11.0), n))
-    grid[-1] = 10.0
-    flows = arr(flows)
-    values = np.sum(
-        flows[None, :] * (1.0 + grid[:, None]) ** -exponents(flows.size, timing)[None, :], axis=1
-    )
-    idx = np.nonzero(np.sign(values[:-1]) * np.sign(values[1:]) < 0)[0]
-    return [
-        optimize.brentq(lambda r: npv_ref(r, flows, timing), grid[i], grid[i + 1], xtol=1e-15)
-        for i in idx
-    ]
-
-
 @pytest.mark.parametrize(
     "flows",
     [
@@ -229,7 +201,7 @@ def _all_roots_fine_scan(flows, timing, n=400_001):
     ],
 )
 def test_irr_mid_year_several_roots_reports_the_smallest(flows):
-    roots = _all_roots_fine_scan(flows, "mid-year")
+    roots = npv_roots(flows, "mid-year")
     assert len(roots) >= 2  # the oracle sees several roots
     assert f(finance.irr(arr(flows), timing="mid-year")) == pytest.approx(min(roots), abs=1e-8)
 
@@ -291,19 +263,6 @@ def test_payback(flows, expected):
         assert got == pytest.approx(expected, abs=1e-12)
 
 
-def _discounted_payback_ref(rate, flows, timing):
-    """Closed form: the payback rule applied to d_t * CF_t."""
-    d = arr(flows) * (1.0 + rate) ** -exponents(len(flows), timing)
-    c = np.cumsum(d)
-    neg = np.nonzero(c < 0)[0]
-    if neg.size == 0:
-        return 0.0
-    k = neg[-1]
-    if k == len(d) - 1:
-        return math.inf
-    return k + (-c[k]) / d[k + 1]
-
-
 def test_discounted_payback_hand_computed():
     # discounted: -100, 54.5454.., 49.5867.., 45.078..; cumulative -100, -45.45.., 4.13..
     expected = 1 + (100 - 60 / 1.1) / (60 / 1.21)
@@ -341,7 +300,7 @@ def test_discounted_payback_can_be_infinite_when_payback_is_not():
     ],
 )
 def test_discounted_payback_closed_form(flows, rate, timing):
-    expected = _discounted_payback_ref(rate, flows, timing)
+    expected = discounted_payback(rate, flows, timing)
     got = f(finance.discounted_payback(rate, arr(flows), timing=timing))
     if math.isinf(expected):
         assert got == math.inf
@@ -413,7 +372,7 @@ def test_2d_against_oracles():
     np.testing.assert_allclose(
         np.delete(irr, 2), np.delete(expected_irr, 2), atol=1e-8, equal_nan=True
     )
-    assert abs(npv_ref(irr[2], ROWS[2])) < 1e-8 * np.abs(ROWS[2]).sum()
+    assert abs(npv(irr[2], ROWS[2])) < 1e-8 * np.abs(ROWS[2]).sum()
     pb = np.asarray(finance.payback(ROWS))
     _assert_same(
         pb,
@@ -423,14 +382,14 @@ def test_2d_against_oracles():
             2.5,
             math.inf,
             0.0,
-            _discounted_payback_ref(0.0, ROWS[5], "end-of-year"),
+            payback(ROWS[5]),
             0 + 1 / 12,
             2 + 300 / 500,
         ],
     )
 
 
-# --------------------------------------------------------------------------- rates at or below -100%
+# ------------------------------------------------------------------------ rates at or below -100%
 @pytest.mark.parametrize("rate", [-1.0, -1.5, -100.0, float("nan")])
 @pytest.mark.parametrize("timing", TIMINGS)
 def test_rate_at_or_below_minus_one_is_a_value_error(rate, timing):

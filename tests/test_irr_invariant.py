@@ -13,7 +13,16 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from oracles import EPS, IRR_HI, IRR_LO, irr_brent, npv_exact, root_in_range, sign_changes
+from oracles import (
+    EPS,
+    IRR_HI,
+    IRR_LO,
+    exponents,
+    irr_brent,
+    npv_exact,
+    root_in_range,
+    sign_changes,
+)
 
 import roisim
 from roisim import finance
@@ -126,9 +135,7 @@ def test_flat_point_strategy_hits_the_trap():
 def forward_bound(flows, r: float, timing: str) -> float:
     """|r − r*| bound implied by the backward bound: backward·scale/|NPV′(r)| (plus 4 ulps)."""
     flows = np.asarray(flows, dtype=float)
-    e = np.arange(flows.size, dtype=float)
-    if timing == "mid-year":
-        e[1:] -= 0.5
+    e = exponents(flows.size, timing)
     slope = abs(float(np.sum(-e * flows * (1.0 + r) ** (-e - 1.0))))
     _, scale = npv_exact(r, flows, timing)
     return 2.0 * backward_bound(flows.size) * float(scale) / slope + 4.0 * EPS * (1.0 + abs(r))
@@ -239,7 +246,8 @@ build = {{ dist = "uniform", min = 20_000, max = 80_000 }}
 second_year = {{ dist = "uniform", min = 10_000, max = 60_000 }}
 yearly = {{ dist = "uniform", min = 100, max = 3_000 }}
 wobble = {{ dist = "uniform", min = -1e-6, max = 1e-6 }}
-# the last inflow cancels Σ t·CF_t (outflows in years 0..{k1}, inflows in {k}..{h1}), times 1 + wobble
+# the last inflow cancels Σ t·CF_t (outflows in years 0..{k1}, inflows in {k}..{h1}),
+# times 1 + wobble
 last = "({weighted}) / {h} * (1 + wobble)"
 
 [[costs]]

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from scipy import integrate, optimize, stats
+from oracles import discount_factors, irr_brent, npv, payback
+from scipy import integrate, stats
 
 import roisim
 
@@ -30,29 +31,6 @@ K = 5.0  # tolerance in Monte Carlo standard errors
 def simulate(write_toml, text, runs, seed=12345, name="scenario.toml", **kw):
     sc = roisim.load_scenario(write_toml(text, name))
     return roisim.simulate(sc, runs=runs, seed=seed, **kw)
-
-
-def factors(r, H, timing="end-of-year"):
-    t = np.arange(H + 1, dtype=float)
-    if timing == "mid-year":
-        t = np.where(t >= 1, t - 0.5, 0.0)
-    return (1.0 + r) ** -t
-
-
-def my_npv(r, cf, timing="end-of-year"):
-    return float(np.dot(np.asarray(cf, float), factors(r, len(cf) - 1, timing)))
-
-
-def my_payback(cf):
-    """Contract rule: k + (-C_k)/CF_{k+1}, k the LAST year with cumulative < 0; 0 / inf."""
-    cum = np.cumsum(cf)
-    if cum[-1] < 0:
-        return math.inf
-    neg = np.nonzero(cum < 0)[0]
-    if len(neg) == 0:
-        return 0.0
-    k = neg[-1]
-    return k + (-cum[k]) / cf[k + 1]
 
 
 def wilson(p, n, z=Z975):
@@ -110,7 +88,7 @@ def annuity_result(tmp_path_factory):
 
 
 def test_npv_normal_moments_and_quantiles(annuity_result):
-    A = factors(R, H)[1:].sum()
+    A = discount_factors(R, H + 1)[1:].sum()
     m, s = -C + MU * A, SIGMA * A
     npv = annuity_result.summary["metrics"]["npv"]
     n = N_BIG
@@ -128,7 +106,7 @@ def test_npv_normal_moments_and_quantiles(annuity_result):
 def test_npv_per_run_identity(annuity_result):
     """Each run's NPV is exactly -C + x * A for that run's draw."""
     ds = annuity_result.dataset
-    A = factors(R, H)[1:].sum()
+    A = discount_factors(R, H + 1)[1:].sum()
     assert ds["x"].dims == ("run",)
     np.testing.assert_allclose(ds["npv"].values, -C + ds["x"].values * A, rtol=1e-10, atol=1e-6)
     cf = ds["net_cashflow"]
@@ -148,7 +126,7 @@ def test_summary_percentiles_are_numpy_linear_quantiles(annuity_result):
 
 
 def test_mean_ci_contains_truth_and_has_right_width(annuity_result):
-    A = factors(R, H)[1:].sum()
+    A = discount_factors(R, H + 1)[1:].sum()
     m = -C + MU * A
     summ = annuity_result.summary["metrics"]["npv"]
     lo, hi = summ["ci95"]["mean"]
@@ -159,7 +137,7 @@ def test_mean_ci_contains_truth_and_has_right_width(annuity_result):
 
 
 def test_percentile_cis_are_order_statistics_with_coverage(annuity_result):
-    A = factors(R, H)[1:].sum()
+    A = discount_factors(R, H + 1)[1:].sum()
     m, s = -C + MU * A, SIGMA * A
     srt = np.sort(annuity_result.dataset["npv"].values)
     n = len(srt)
@@ -179,7 +157,7 @@ def test_percentile_cis_are_order_statistics_with_coverage(annuity_result):
 
 
 def test_prob_positive_wilson_interval(annuity_result):
-    A = factors(R, H)[1:].sum()
+    A = discount_factors(R, H + 1)[1:].sum()
     truth = stats.norm.cdf((-C + MU * A) / (SIGMA * A))
     npv = annuity_result.dataset["npv"].values
     phat = float((npv > 0).mean())
@@ -197,7 +175,7 @@ def test_interval_coverage_over_independent_seeds(write_toml):
     correct 95% interval; an interval half as wide as it should be fails with P > 0.99)."""
     p = write_toml(annuity_scenario(C=110_000), "coverage.toml")
     sc = roisim.load_scenario(p)
-    A = factors(R, H)[1:].sum()
+    A = discount_factors(R, H + 1)[1:].sum()
     m, s = -110_000 + MU * A, SIGMA * A
     p_true = stats.norm.cdf(m / s)
     hits = {"mean": 0, "p50": 0, "prob_positive": 0, "p5": 0}
@@ -216,7 +194,7 @@ def test_interval_coverage_over_independent_seeds(write_toml):
 
 
 def test_expected_shortfall(annuity_result):
-    A = factors(R, H)[1:].sum()
+    A = discount_factors(R, H + 1)[1:].sum()
     m, s = -C + MU * A, SIGMA * A
     npv = np.sort(annuity_result.dataset["npv"].values)
     k = math.ceil(0.05 * len(npv))
@@ -232,7 +210,7 @@ def test_irr_of_annuity_runs(annuity_result):
     x, irr = ds["x"].values[:30], ds["irr"].values[:30]
     for xi, ri in zip(x, irr):
         cf = [-C] + [xi] * H
-        truth = optimize.brentq(lambda r: my_npv(r, cf), -0.99 + 1e-12, 10, xtol=1e-14)
+        truth = irr_brent(cf)
         assert ri == pytest.approx(truth, abs=1e-7)
 
 
@@ -251,7 +229,7 @@ def test_cashflow_by_year(annuity_result):
 def test_per_year_draws_shrink_the_spread(write_toml):
     n = 100_000
     res = simulate(write_toml, annuity_scenario(per="year"), runs=n, seed=777)
-    d = factors(R, H)
+    d = discount_factors(R, H + 1)
     A = d[1:].sum()
     m, s = -C + MU * A, SIGMA * math.sqrt((d[1:] ** 2).sum())
     npv = res.summary["metrics"]["npv"]
@@ -272,8 +250,8 @@ def test_per_year_draws_shrink_the_spread(write_toml):
 def test_mid_year_timing(write_toml):
     n = 100_000
     res = simulate(write_toml, annuity_scenario(timing="mid-year"), runs=n, seed=4242)
-    A = factors(R, H, "mid-year")[1:].sum()
-    assert A == pytest.approx(factors(R, H)[1:].sum() * math.sqrt(1 + R))
+    A = discount_factors(R, H + 1, "mid-year")[1:].sum()
+    assert A == pytest.approx(discount_factors(R, H + 1)[1:].sum() * math.sqrt(1 + R))
     m, s = -C + MU * A, SIGMA * A
     npv = res.summary["metrics"]["npv"]
     assert abs(npv["mean"] - m) < K * s / math.sqrt(n)
@@ -284,7 +262,7 @@ def test_mid_year_timing(write_toml):
     np.testing.assert_allclose(ds["npv"].values, -C + ds["x"].values * A, rtol=1e-10, atol=1e-6)
 
 
-# --------------------------------------------------------------------------- deterministic scenarios
+# ------------------------------------------------------------------------ deterministic scenarios
 DET = (
     header(H=6, r=0.1)
     + """
@@ -306,7 +284,8 @@ years = "2..4"
 
 [[benefits]]
 name = "Functions"
-amount = "where(year >= 3, 100, 50) + clip(year, 1, 2) + max(year, 4) + min(year, 1, 5) + abs(-2) + sqrt(16) + exp(0) + log(1) + 2 ** 3 + (year == 3) + (year != 1) * 0.5 - -1"
+amount = "where(year >= 3, 100, 50) + clip(year, 1, 2) + max(year, 4) + min(year, 1, 5) \
++ abs(-2) + sqrt(16) + exp(0) + log(1) + 2 ** 3 + (year == 3) + (year != 1) * 0.5 - -1"
 years = [1, 3, 5]
 
 [[costs]]
@@ -370,7 +349,7 @@ def test_deterministic_scenario_exact(write_toml, timing):
     np.testing.assert_allclose(
         ds["net_cashflow"].values, np.tile(cf, (64, 1)), rtol=1e-12, atol=1e-9
     )
-    d = factors(0.1, 6, timing)
+    d = discount_factors(0.1, 7, timing)
     npv = float(np.dot(cf, d))
     np.testing.assert_allclose(ds["npv"].values, npv, rtol=1e-12)
     assert summ["metrics"]["npv"]["mean"] == pytest.approx(npv, rel=1e-12)
@@ -382,12 +361,10 @@ def test_deterministic_scenario_exact(write_toml, timing):
     np.testing.assert_allclose(ds["bcr"].values, bcr, rtol=1e-12)
     assert summ["metrics"]["roi"]["mean"] == pytest.approx(roi, rel=1e-12)
     assert summ["metrics"]["bcr"]["p50"] == pytest.approx(bcr, rel=1e-12)
-    irr = optimize.brentq(lambda r: my_npv(r, cf, timing), -0.99 + 1e-9, 10, xtol=1e-14)
+    irr = irr_brent(cf, timing)
     np.testing.assert_allclose(ds["irr"].values, irr, atol=1e-8)
-    np.testing.assert_allclose(ds["payback_years"].values, my_payback(cf), rtol=1e-12)
-    np.testing.assert_allclose(
-        ds["discounted_payback_years"].values, my_payback(cf * d), rtol=1e-12
-    )
+    np.testing.assert_allclose(ds["payback_years"].values, payback(cf), rtol=1e-12)
+    np.testing.assert_allclose(ds["discounted_payback_years"].values, payback(cf * d), rtol=1e-12)
     assert summ["metrics"]["payback_years"]["prob_within_horizon"] == 1.0
 
 
@@ -397,7 +374,7 @@ def test_years_default_and_ramp_shorter_than_line(write_toml):
     res = simulate(write_toml, text, runs=8)
     cf = np.array([0, 50, 250, 250, 250], float)
     np.testing.assert_allclose(res.dataset["net_cashflow"].values[0], cf, rtol=1e-12)
-    np.testing.assert_allclose(res.dataset["npv"].values, my_npv(0.05, cf), rtol=1e-12)
+    np.testing.assert_allclose(res.dataset["npv"].values, npv(0.05, cf), rtol=1e-12)
 
 
 def test_multiple_irr_smallest_root_reported(write_toml):
@@ -464,17 +441,17 @@ years = "4"
     )
     res = simulate(write_toml, text, runs=16)
     cf = np.array([-100, 150, -100, 30, 40], float)
-    assert my_payback(cf) == 3.5
+    assert payback(cf) == 3.5
     np.testing.assert_allclose(res.dataset["payback_years"].values, 3.5, rtol=1e-12)
-    dcf = cf * factors(0.05, 4)
-    disc = my_payback(dcf)
+    dcf = cf * discount_factors(0.05, 5)
+    disc = payback(dcf)
     if math.isinf(disc):
         assert np.isinf(res.dataset["discounted_payback_years"].values).all()
     else:
         np.testing.assert_allclose(res.dataset["discounted_payback_years"].values, disc, rtol=1e-12)
     roi = (220 - 200) / 200
     np.testing.assert_allclose(res.dataset["roi"].values, roi, rtol=1e-12)
-    d = factors(0.05, 4)
+    d = discount_factors(0.05, 5)
     bcr = (150 * d[1] + 30 * d[3] + 40 * d[4]) / (100 + 100 * d[2])
     np.testing.assert_allclose(res.dataset["bcr"].values, bcr, rtol=1e-12)
 
@@ -488,7 +465,7 @@ def test_benefits_only_payback_zero_and_undefined_ratios(write_toml):
     assert np.isnan(ds["irr"].values).all()
     assert m["roi"]["prob_defined"] == 0 and m["bcr"]["prob_defined"] == 0
     assert m["irr"]["prob_defined"] == 0
-    assert m["npv"]["mean"] == pytest.approx(my_npv(0.05, [100, 100, 100, 100]), rel=1e-12)
+    assert m["npv"]["mean"] == pytest.approx(npv(0.05, [100, 100, 100, 100]), rel=1e-12)
     json.loads(res.to_json(), parse_constant=lambda c: pytest.fail(f"non-standard JSON {c}"))
 
 
@@ -536,7 +513,7 @@ def test_payback_distribution_closed_form(write_toml):
     sd = math.sqrt(m2 - m1 * m1)
     assert abs(pb["mean_within_horizon"] - m1) < K * sd / math.sqrt(n * truth)
     # discounted: pays back iff X * A_H >= C
-    A = factors(r, Hp)[1:].sum()
+    A = discount_factors(r, Hp + 1)[1:].sum()
     dtruth = X.sf(Cp / A)
     dpb = res.summary["metrics"]["discounted_payback_years"]
     assert abs(dpb["prob_within_horizon"] - dtruth) < K * math.sqrt(dtruth * (1 - dtruth) / n)
@@ -552,11 +529,11 @@ def test_payback_distribution_closed_form(write_toml):
 def test_discounted_payback_quantile(write_toml):
     Hp, r, Cp, mu, sigma, n = 6, 0.1, 100_000.0, 40_000.0, 8_000.0, 100_000
     res = simulate(write_toml, annuity_scenario(Hp, r, Cp, mu, sigma), runs=n, seed=5)
-    d = factors(r, Hp)
+    d = discount_factors(r, Hp + 1)
     X = stats.norm(mu, sigma)
 
     def y(x):
-        return my_payback(np.array([-Cp] + [x] * Hp) * d)
+        return payback(np.array([-Cp] + [x] * Hp) * d)
 
     dpb = res.summary["metrics"]["discounted_payback_years"]
     for p in (25, 50, 75):
@@ -587,7 +564,7 @@ def test_irr_distribution_and_prob_defined(write_toml):
     assert irr["prob_multiple"] == 0
 
     def f(x):
-        return optimize.brentq(lambda r: my_npv(r, [-Ci] + [x] * Hi), -0.99 + 1e-12, 10, xtol=1e-14)
+        return irr_brent([-Ci] + [x] * Hi)
 
     p0 = X.cdf(x_min)
     for p in (10, 50, 90):  # quantiles over defined runs
@@ -602,7 +579,7 @@ def test_irr_distribution_and_prob_defined(write_toml):
     np.testing.assert_array_equal(defined, (ds["x"].values > x_min) & (ds["x"].values < x_max))
 
 
-# --------------------------------------------------------------------------- discount-rate distribution
+# --------------------------------------------------------------------- discount-rate distribution
 def test_discount_rate_distribution(write_toml):
     n = 50_000
     text = (
@@ -747,7 +724,7 @@ def test_continuous_distribution_matches_scipy(dist_result, name):
 
 
 def test_line_distribution_stored_and_matches_scipy(dist_result):
-    v = dist_result.dataset["benefits_1_amount"]
+    v = dist_result.dataset["benefits: Direct"]
     assert v.dims == ("run",)
     assert stats.kstest(v.values, stats.gamma(2, scale=3).cdf).pvalue > 1e-6
 
@@ -781,7 +758,7 @@ def test_per_year_and_per_run_dims(dist_result):
     cf = ds["net_cashflow"].values
     np.testing.assert_allclose(cf[:, 1], total[:, 1], rtol=1e-9, atol=1e-6)
     np.testing.assert_allclose(
-        cf[:, 2], total[:, 2] + ds["benefits_1_amount"].values, rtol=1e-9, atol=1e-6
+        cf[:, 2], total[:, 2] + ds["benefits: Direct"].values, rtol=1e-9, atol=1e-6
     )
 
 
@@ -864,7 +841,7 @@ def test_same_seed_identical(repro_file):
         "tri",
         "saved",
         "incident_cost",
-        "costs_0_amount",
+        "costs: Build",
     }
     assert expected_vars <= set(a.data_vars)
     assert a["incidents"].dims == ("run", "year")
@@ -879,7 +856,7 @@ def test_different_seed_differs(repro_file):
     sc = roisim.load_scenario(repro_file)
     a = roisim.simulate(sc, runs=3000, seed=11).dataset
     b = roisim.simulate(sc, runs=3000, seed=12).dataset
-    for name in ("npv", "hours", "incidents", "costs_0_amount"):
+    for name in ("npv", "hours", "incidents", "costs: Build"):
         assert not np.array_equal(a[name].values, b[name].values), name
 
 

@@ -1,5 +1,5 @@
-"""The cold-start helper process (roisim.engine.precompile): it fills numba's cache, it never changes a
-result, and when it fails or is turned off the run compiles what it needs itself."""
+"""The cold-start helper process (roisim.engine.precompile): it fills numba's cache, it never
+changes a result, and when it fails or is turned off the run compiles what it needs itself."""
 
 from __future__ import annotations
 

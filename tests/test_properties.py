@@ -1,7 +1,9 @@
 """Hypothesis properties of roisim.finance and of whole simulations.
 
-Oracles are closed forms (explicit discount factors, the payback rule written out),
-scipy root finding and numpy polynomial roots -- never roisim's own output.
+Oracles are the independent ones of tests/oracles.py (closed-form discount factors, the payback
+rule written out, scipy root finding, a grid scan refined by bisection) and numpy polynomial
+roots -- never roisim's own output, and never roisim.finance, which runs the simulation's
+kernels.
 
 Hypothesis runs derandomized with no example database, so the suite is deterministic.
 """
@@ -15,13 +17,22 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from scipy import optimize
+from oracles import (
+    IRR_HI,
+    IRR_LO,
+    discount_factors,
+    discounted_payback,
+    irr_brent,
+    irr_smallest,
+    npv,
+    npv_scale,
+    payback,
+)
 
 import roisim
 from roisim import finance
 
 TIMINGS = ("end-of-year", "mid-year")
-LO, HI = -0.99, 10.0  # the contract's IRR search interval (LO, HI]
 
 FIN = settings(
     max_examples=200,
@@ -37,41 +48,6 @@ SIM = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-
-
-# --------------------------------------------------------------------------- oracles
-def exponents(n: int, timing: str) -> np.ndarray:
-    t = np.arange(n, dtype=float)
-    if timing == "mid-year":
-        t[1:] -= 0.5
-    return t
-
-
-def disc(rate, n: int, timing: str) -> np.ndarray:
-    """Discount factors d_t; ``rate`` may be a scalar or a per-run column."""
-    return (1.0 + np.asarray(rate, float)[..., None]) ** -exponents(n, timing)
-
-
-def npv_ref(rate, flows, timing="end-of-year"):
-    flows = np.asarray(flows, float)
-    return np.sum(flows * disc(rate, flows.shape[-1], timing), axis=-1)
-
-
-def scale_ref(rate, flows, timing="end-of-year"):
-    """Size of the discounted flows: the natural scale for |NPV| at ``rate``."""
-    flows = np.asarray(flows, float)
-    return np.sum(np.abs(flows) * disc(rate, flows.shape[-1], timing), axis=-1)
-
-
-def payback_ref(flows) -> float:
-    c = np.cumsum(np.asarray(flows, float))
-    neg = np.nonzero(c < 0)[0]
-    if neg.size == 0:
-        return 0.0
-    k = neg[-1]
-    if k == c.size - 1:
-        return math.inf
-    return k + (-c[k]) / (c[k + 1] - c[k])
 
 
 def f(x) -> float:
@@ -119,8 +95,8 @@ def test_npv_decreases_as_rate_rises_single_investment(cf, r1, r2, timing):
     assume(abs(r1 - r2) > 1e-6)
     r1, r2 = min(r1, r2), max(r1, r2)
     n1, n2 = f(finance.npv(r1, flows, timing=timing)), f(finance.npv(r2, flows, timing=timing))
-    assert n1 > n2 - 1e-12 * scale_ref(r1, flows, timing), (n1, n2)
-    assert n1 == pytest.approx(npv_ref(r1, flows, timing), rel=1e-10, abs=1e-9)
+    assert n1 > n2 - 1e-12 * npv_scale(r1, flows, timing), (n1, n2)
+    assert n1 == pytest.approx(npv(r1, flows, timing), rel=1e-10, abs=1e-9)
 
 
 @FIN
@@ -136,7 +112,7 @@ def test_npv_conventional_flows_cross_zero_at_most_once(cf, r1, r2, timing):
     e = (m - 1) if timing == "end-of-year" else max(m - 1.5, 0.0)
     g1 = (1 + r1) ** e * f(finance.npv(r1, flows, timing=timing))
     g2 = (1 + r2) ** e * f(finance.npv(r2, flows, timing=timing))
-    tol = 1e-12 * (1 + r1) ** e * scale_ref(r1, flows, timing)
+    tol = 1e-12 * (1 + r1) ** e * npv_scale(r1, flows, timing)
     assert g1 > g2 - tol, (g1, g2)
     if g1 < -tol:
         assert g2 < 0
@@ -148,7 +124,7 @@ def test_npv_conventional_flows_cross_zero_at_most_once(cf, r1, r2, timing):
 def test_scaling_flows_scales_npv_and_keeps_irr(flows, k, rate, timing):
     n1 = f(finance.npv(rate, flows, timing=timing))
     nk = f(finance.npv(rate, k * flows, timing=timing))
-    assert nk == pytest.approx(k * n1, rel=1e-9, abs=1e-9 * k * scale_ref(rate, flows, timing))
+    assert nk == pytest.approx(k * n1, rel=1e-9, abs=1e-9 * k * npv_scale(rate, flows, timing))
     i1, ik = f(finance.irr(flows, timing=timing)), f(finance.irr(k * flows, timing=timing))
     assert same(i1, ik, rel=1e-7, abs_=1e-7), (i1, ik)
 
@@ -181,19 +157,19 @@ def test_payback_finite_exactly_when_final_cumulative_nonnegative(flows):
             assert c[math.ceil(pb) - 1] < 0
         else:
             assert np.all(c >= 0)
-        assert pb == pytest.approx(payback_ref(flows), abs=1e-12)
+        assert pb == pytest.approx(payback(flows), abs=1e-12)
 
 
 @FIN
 @given(flows_st, rate_st, timing_st)
 def test_discounted_payback_is_payback_of_discounted_flows(flows, rate, timing):
-    d = flows * disc(rate, flows.size, timing)
+    d = flows * discount_factors(rate, flows.size, timing)
     c = np.cumsum(d)
     # skip flows whose discounted cumulative sum touches 0 to within rounding
     assume(np.all((c == 0) | (np.abs(c) > 1e-9 * np.abs(d).sum())))
     got = f(finance.discounted_payback(rate, flows, timing=timing))
     assert math.isfinite(got) == (c[-1] >= 0)
-    assert same(got, payback_ref(d), rel=1e-9, abs_=1e-9), (got, payback_ref(d))
+    assert same(got, payback(d), rel=1e-9, abs_=1e-9), (got, payback(d))
 
 
 # --------------------------------------------------------------------------- IRR
@@ -203,10 +179,10 @@ def test_irr_when_defined_is_a_root_in_the_interval(flows, timing):
     r = f(finance.irr(flows, timing=timing))
     if math.isnan(r):
         return
-    assert LO < r <= HI
-    assert abs(npv_ref(r, flows, timing)) <= 1e-6 * scale_ref(r, flows, timing), (
+    assert IRR_LO < r <= IRR_HI
+    assert abs(npv(r, flows, timing)) <= 1e-6 * npv_scale(r, flows, timing), (
         r,
-        npv_ref(r, flows, timing),
+        npv(r, flows, timing),
     )
 
 
@@ -219,7 +195,7 @@ def test_irr_nan_without_sign_change(xs, negate, timing):
 
 
 def _sign_change(flows, a, b, timing) -> bool:
-    return np.sign(npv_ref(a, flows, timing)) != np.sign(npv_ref(b, flows, timing))
+    return np.sign(npv(a, flows, timing)) != np.sign(npv(b, flows, timing))
 
 
 @FIN
@@ -227,20 +203,18 @@ def _sign_change(flows, a, b, timing) -> bool:
 def test_irr_conventional_flows_matches_brentq(cf, timing):
     """Conventional flows have a single root: IRR is it when it lies in (-0.99, 10], else NaN."""
     flows, _ = cf
-    inside = _sign_change(flows, LO, HI, timing)
+    inside = _sign_change(flows, IRR_LO, IRR_HI, timing)
     # keep away from the interval ends (solver resolution there is not the point)
     assume(
         inside
-        == _sign_change(flows, LO + 1e-3, HI - 1e-2, timing)
-        == _sign_change(flows, LO - 1e-4, HI + 1e-2, timing)
+        == _sign_change(flows, IRR_LO + 1e-3, IRR_HI - 1e-2, timing)
+        == _sign_change(flows, IRR_LO - 1e-4, IRR_HI + 1e-2, timing)
     )
     got = f(finance.irr(flows, timing=timing))
     if not inside:
         assert math.isnan(got)
     else:
-        expected = optimize.brentq(
-            lambda r: npv_ref(r, flows, timing), LO, HI, xtol=1e-14, rtol=1e-14
-        )
+        expected = irr_brent(flows, timing)
         assert got == pytest.approx(expected, abs=1e-7), (got, expected)
 
 
@@ -255,11 +229,11 @@ def test_irr_several_sign_changes_reports_smallest_root(flows):
     real = np.sort(y[np.abs(y.imag) < 1e-9].real - 1.0)
     near_real = y[(np.abs(y.imag) >= 1e-9) & (np.abs(y.imag) < 0.05)]
     # roots at or below -1 (y <= 0, e.g. from trailing zero flows) are not rates at all
-    window = real[(real > LO - 0.009) & (real < HI + 0.05)]
-    assume(not np.any((near_real.real - 1 > LO - 0.009) & (near_real.real - 1 < HI + 0.05)))
+    window = real[(real > IRR_LO - 0.009) & (real < IRR_HI + 0.05)]
+    assume(not np.any((near_real.real - 1 > IRR_LO - 0.009) & (near_real.real - 1 < IRR_HI + 0.05)))
     assume(np.all(np.diff(window) > 0.05))
-    assume(np.all(np.abs(window - LO) > 0.005) and np.all(np.abs(window - HI) > 0.05))
-    in_range = window[(window > LO) & (window <= HI)]
+    assume(np.all(np.abs(window - IRR_LO) > 0.005) and np.all(np.abs(window - IRR_HI) > 0.05))
+    in_range = window[(window > IRR_LO) & (window <= IRR_HI)]
     got = f(finance.irr(flows))
     if in_range.size == 0:
         assert math.isnan(got), (got, real)
@@ -388,7 +362,7 @@ def test_simulation_scaling_amounts_scales_npv_keeps_irr_and_payback(k, rate_key
         rtol=1e-9,
         atol=1e-9 * k * np.abs(base["net_cashflow"]).max(),
     )
-    scale = scale_ref(_rates(base, rate_key), base["net_cashflow"], timing)
+    scale = npv_scale(_rates(base, rate_key), base["net_cashflow"], timing)
     np.testing.assert_allclose(scaled["npv"], k * base["npv"], rtol=1e-9, atol=0)
     assert np.all(np.abs(scaled["npv"] - k * base["npv"]) <= 1e-9 * k * scale)
     _assert_same_arrays(scaled["irr"], base["irr"], rtol=0, atol=1e-7)
@@ -410,27 +384,25 @@ def test_simulation_metrics_agree_with_closed_forms(rate_key, timing, seed):
     # NPV = sum_t CF_t d_t under the scenario's timing
     np.testing.assert_allclose(
         out["npv"],
-        npv_ref(rates, cf, timing),
+        npv(rates, cf, timing),
         rtol=1e-10,
-        atol=1e-10 * scale_ref(rates, cf, timing).max(),
+        atol=1e-10 * npv_scale(rates, cf, timing).max(),
     )
     # payback finite exactly when the final cumulative flow is >= 0, and equal to the rule
     c = np.cumsum(cf, axis=1)
     pb = out["payback_years"]
     np.testing.assert_array_equal(np.isfinite(pb), c[:, -1] >= 0)
-    np.testing.assert_allclose(pb, [payback_ref(row) for row in cf], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(pb, payback(cf), rtol=1e-12, atol=1e-12)
     # discounted payback: the same rule on d_t CF_t
-    d = cf * disc(rates, H + 1, timing)
-    np.testing.assert_allclose(
-        out["discounted_payback_years"], [payback_ref(row) for row in d], rtol=1e-9, atol=1e-9
-    )
+    d = cf * discount_factors(rates, H + 1, timing)
+    np.testing.assert_allclose(out["discounted_payback_years"], payback(d), rtol=1e-9, atol=1e-9)
     # IRR, where defined, is a root of the run's NPV in (-0.99, 10]
     irr = out["irr"]
     ok = ~np.isnan(irr)
     assert ok.any()
-    assert np.all((irr[ok] > LO) & (irr[ok] <= HI))
-    resid = np.abs(npv_ref(irr[ok], cf[ok], timing))
-    assert np.all(resid <= 1e-6 * scale_ref(irr[ok], cf[ok], timing))
+    assert np.all((irr[ok] > IRR_LO) & (irr[ok] <= IRR_HI))
+    resid = np.abs(npv(irr[ok], cf[ok], timing))
+    assert np.all(resid <= 1e-6 * npv_scale(irr[ok], cf[ok], timing))
     # every run has one year-0 investment then (mostly) positive flows: if NPV at the run's
     # rate is > 0 and the flows are conventional, the IRR exceeds that rate
     conventional = (cf[:, 0] < 0) & np.all(cf[:, 1:] >= 0, axis=1) & np.any(cf[:, 1:] > 0, axis=1)
@@ -440,32 +412,28 @@ def test_simulation_metrics_agree_with_closed_forms(rate_key, timing, seed):
 
 @SIM
 @given(sim_rate_st, timing_st, seed_st)
-def test_simulation_metrics_equal_finance_functions(rate_key, timing, seed):
+def test_simulation_metrics_equal_the_oracles(rate_key, timing, seed):
+    """Every run's metrics against the independent oracles (tests/oracles.py), at the run's own
+    rate (a distribution rate included): the payback rule, the closed-form NPV and discounted
+    payback, and the smallest NPV root in (-0.99, 10] found by a grid scan and bisection."""
     out = run_sim(1.0, rate_key, timing, seed)
     cf = out["net_cashflow"]
+    rates = _rates(out, rate_key)
+    _assert_same_arrays(out["payback_years"], payback(cf), rtol=1e-12, atol=1e-12)
+    _assert_same_arrays(out["irr"], irr_smallest(cf, timing), rtol=0, atol=1e-9)
+    _assert_same_arrays(out["npv"], npv(rates, cf, timing), rtol=1e-12, atol=1e-6)
     _assert_same_arrays(
-        out["payback_years"], np.asarray(finance.payback(cf), float), rtol=1e-12, atol=1e-12
+        out["discounted_payback_years"],
+        discounted_payback(rates, cf, timing),
+        rtol=1e-12,
+        atol=1e-12,
     )
-    _assert_same_arrays(
-        out["irr"], np.asarray(finance.irr(cf, timing=timing), float), rtol=0, atol=1e-9
-    )
-    if not isinstance(rate_key, tuple):
-        r = float(rate_key)
-        _assert_same_arrays(
-            out["npv"], np.asarray(finance.npv(r, cf, timing=timing), float), rtol=1e-12, atol=1e-6
-        )
-        _assert_same_arrays(
-            out["discounted_payback_years"],
-            np.asarray(finance.discounted_payback(r, cf, timing=timing), float),
-            rtol=1e-12,
-            atol=1e-12,
-        )
 
 
 @FIN
 @given(flows_st, st.floats(-0.5, 1.0), st.sampled_from(TIMINGS))
 def test_fused_paybacks_match_the_payback_rule(flows, rate, timing):
-    # paybacks() (the generated kernels and roisim.finance) against the rule written out: the
+    # paybacks() (the generated kernels and roisim.finance) against the payback oracle: the
     # payback of the flows, and the payback of the discounted flows cf_t·d_t
     from roisim.kernels.metrics import discount_factors, paybacks
 
@@ -473,5 +441,5 @@ def test_fused_paybacks_match_the_payback_rule(flows, rate, timing):
     d = np.empty(cf.size)
     discount_factors(rate, 1 if timing == "mid-year" else 0, d)
     pb, pbd = paybacks(cf, d)
-    assert same(pb, payback_ref(cf), rel=1e-12, abs_=1e-12)
-    assert same(pbd, payback_ref(cf * d), rel=1e-9, abs_=1e-9)
+    assert same(pb, payback(cf), rel=1e-12, abs_=1e-12)
+    assert same(pbd, payback(cf * d), rel=1e-9, abs_=1e-9)

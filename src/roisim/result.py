@@ -10,7 +10,8 @@ import tempfile
 import numpy as np
 
 from roisim._version import __version__
-from roisim.engine.plan import METRICS, Plan
+from roisim.engine.layout import METRICS, ROW
+from roisim.engine.plan import Plan
 
 METRIC_ATTRS = {
     "npv": ("net present value", "currency"),
@@ -23,18 +24,22 @@ METRIC_ATTRS = {
 
 
 def build_dataset(plan: Plan, arrays, seed: int):
-    """The per-run arrays as an xarray.Dataset (views, no copies)."""
+    """The per-run arrays as an xarray.Dataset (views, no copies).
+
+    Variables: the metrics, ``net_cashflow`` and, when the inputs were kept, every input under its
+    name; a distribution written directly as a line's amount is named after the line,
+    ``"costs: Build and integration"`` (``roisim.scenario.model.line_input_name``)."""
     import xarray as xr  # imported here: a CLI run that prints a report never needs it
 
     s = plan.scenario
     n = arrays.n
     coords = {"run": np.arange(arrays.start, arrays.start + n), "year": np.arange(plan.years)}
     data = {}
-    for k, name in enumerate(METRICS):
+    for name in METRICS:
         desc, unit = METRIC_ATTRS[name]
         data[name] = (
             "run",
-            arrays.values[k],
+            arrays.values[ROW[name]],
             {"long_name": desc, "units": s.currency if unit == "currency" else unit},
         )
     data["net_cashflow"] = (
@@ -68,6 +73,7 @@ def _meta(plan: Plan, name: str) -> dict:
             ("units", m.get("unit")),
             ("description", m.get("description")),
             ("field", m.get("path")),
+            ("line", m.get("line")),
         )
         if v
     }
@@ -92,12 +98,25 @@ class Result:
 
     Attributes
     ----------
-    summary : dict   the same structure as ``roisim run --json``
-    dataset : xarray.Dataset   per-run metrics, net cash flow and every sampled input
+    figures : roisim.analysis.schema.RunSummary
+        the typed summary, for code that reads figures: ``result.figures.metrics.npv.mean``,
+        ``result.figures.metrics.npv.ci95.mean.low``.  None only for a Result built by hand
+        from a plain dict.
+    summary : dict
+        the same figures as plain data (``figures.to_dict()``): exactly what
+        ``roisim run --json`` prints, ``result.summary["metrics"]["npv"]["mean"]``
+    dataset : xarray.Dataset
+        per-run metrics, net cash flow and every sampled input (None after a summary-only run)
     """
 
-    def __init__(self, summary: dict, dataset=None, *, build=None):
-        self.summary = _clean(summary)
+    def __init__(self, summary, dataset=None, *, build=None):
+        """``summary`` is the typed summary (a ``RunSummary``) or a plain dict of one."""
+        if hasattr(summary, "to_dict"):
+            self.figures = summary
+            self.summary = summary.to_dict()
+        else:
+            self.figures = None
+            self.summary = _clean(summary)
         self._dataset = dataset
         self._build = build
 
@@ -135,9 +154,10 @@ class Result:
             raise
 
     def __repr__(self) -> str:
-        npv = self.summary["metrics"]["npv"]
-        return (
-            f"<roisim.Result '{self.summary['scenario']['name']}': {self.summary['runs']:,} runs, "
-            f"mean NPV {npv['mean']:,.0f} {self.summary['currency']}, "
-            f"P(NPV>0) {npv['prob_positive']:.1%}>"
-        )
+        # no figures here: numbers are formatted by roisim.report.numbers, which this
+        # top-level module must not import (roisim.report reads roisim.analysis, which builds
+        # Results); print roisim.report.text.render_report(result.figures) for the report
+        if self.figures is None:
+            return f"<roisim.Result: {', '.join(self.summary)}>"
+        s = self.figures
+        return f"<roisim.Result '{s.scenario.name}': {s.runs} runs, seed {s.seed}, {s.currency}>"

@@ -1,4 +1,4 @@
-"""Statistics helpers: interval formulas and exact merges of block moments.
+"""Interval formulas and the exact merge of block moments.
 
 * mean: x̄ ± z·s/√n (z = 1.959964), s the sample standard deviation (ddof = 1);
 * percentiles: numpy's default (linear) estimate from order statistics; a 95% distribution-free
@@ -14,11 +14,11 @@ import math
 
 import numpy as np
 
-from roisim.kernels import reduce as kr
+from roisim.analysis.schema import PERCENTILES  # noqa: F401  (re-exported: the reported set)
 from roisim.kernels.binomial import binom_ppf as _binom_ppf
+from roisim.kernels.reduce import M2, MEAN, N_FIN, N_NAN, N_NEGINF, N_POS, N_POSINF, VMAX, VMIN
 
-Z = 1.959963984540054
-PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
+Z = 1.959963984540054  # the 97.5% point of the standard normal
 
 
 def wilson(k: int, n: int, z: float = Z) -> list[float]:
@@ -66,33 +66,39 @@ def quantile_positions(n: int, q: float) -> tuple[int, int, float]:
 
 
 def merge_moments(blocks: dict) -> np.ndarray:
-    """Merge per-block moment vectors (see kernels.reduce.moments) in block order."""
-    out = None
+    """Merge per-block moment vectors in block order.
+
+    ``blocks`` maps a block number to a (variables, 9) array laid out as the vectors that
+    ``kernels.reduce.moments_hist`` fills (N_FIN, MEAN, M2, VMIN, VMAX, N_POS, N_NAN, N_POSINF,
+    N_NEGINF).
+    """
+    merged = None
     for b in sorted(blocks):
-        m = blocks[b]
-        if out is None:
-            out = m.copy()
+        block = blocks[b]
+        if merged is None:
+            merged = block.copy()
             continue
-        na, nb = out[:, kr.N_FIN], m[:, kr.N_FIN]
-        n = na + nb
+        n_a, n_b = merged[:, N_FIN], block[:, N_FIN]
+        n = n_a + n_b
         with np.errstate(invalid="ignore", divide="ignore"):
-            delta = m[:, kr.MEAN] - out[:, kr.MEAN]
-            mean = np.where(n > 0, out[:, kr.MEAN] + delta * (nb / np.where(n > 0, n, 1)), 0.0)
+            delta = block[:, MEAN] - merged[:, MEAN]
+            mean = np.where(n > 0, merged[:, MEAN] + delta * (n_b / np.where(n > 0, n, 1)), 0.0)
             m2 = (
-                out[:, kr.M2]
-                + m[:, kr.M2]
-                + np.where(n > 0, delta * delta * na * nb / np.where(n > 0, n, 1), 0.0)
+                merged[:, M2]
+                + block[:, M2]
+                + np.where(n > 0, delta * delta * n_a * n_b / np.where(n > 0, n, 1), 0.0)
             )
-        out[:, kr.N_FIN] = n
-        out[:, kr.MEAN] = mean
-        out[:, kr.M2] = m2
-        out[:, kr.VMIN] = np.minimum(out[:, kr.VMIN], m[:, kr.VMIN])
-        out[:, kr.VMAX] = np.maximum(out[:, kr.VMAX], m[:, kr.VMAX])
-        for c in (kr.N_POS, kr.N_NAN, kr.N_POSINF, kr.N_NEGINF):
-            out[:, c] += m[:, c]
-    return out
+        merged[:, N_FIN] = n
+        merged[:, MEAN] = mean
+        merged[:, M2] = m2
+        merged[:, VMIN] = np.minimum(merged[:, VMIN], block[:, VMIN])
+        merged[:, VMAX] = np.maximum(merged[:, VMAX], block[:, VMAX])
+        for column in (N_POS, N_NAN, N_POSINF, N_NEGINF):
+            merged[:, column] += block[:, column]
+    return merged
 
 
 def mean_interval(mean: float, sd: float, n: int) -> list[float]:
+    """x̄ ± z·s/√n."""
     half = Z * sd / math.sqrt(n) if n > 0 else math.inf
     return [mean - half, mean + half]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 
 from roisim._version import __version__
-from roisim.analysis.summary import summarize
+from roisim.analysis.schema import CashflowByYear, Metrics, RunSummary, ScenarioInfo
+from roisim.analysis.summary import summarize_figures
 from roisim.engine.blocks import ArraySource
 from roisim.engine.plan import METRICS, build_plan
 from roisim.engine.run import KernelSource, default_threads, run_range
@@ -29,20 +30,23 @@ def _check_runs_seed(scenario: Scenario, runs, seed) -> tuple[int, int]:
     return runs, seed
 
 
-def header(scenario: Scenario, runs: int, seed: int) -> dict:
-    return {
-        "roisim_version": __version__,
-        "scenario": {
-            "name": scenario.name,
-            "file": scenario.source_file,
-            "sha256": scenario.source_sha256,
-        },
-        "runs": runs,
-        "seed": seed,
-        "currency": scenario.currency,
-        "horizon_years": scenario.horizon_years,
-        "timing": scenario.timing,
-    }
+def run_summary(
+    scenario: Scenario, runs: int, seed: int, metrics: Metrics, cashflow: CashflowByYear
+) -> RunSummary:
+    """The summary of ``runs`` runs of ``scenario`` under ``seed``: its header and figures."""
+    return RunSummary(
+        roisim_version=__version__,
+        scenario=ScenarioInfo(
+            name=scenario.name, file=scenario.source_file, sha256=scenario.source_sha256
+        ),
+        runs=runs,
+        seed=seed,
+        currency=scenario.currency,
+        horizon_years=scenario.horizon_years,
+        timing=scenario.timing,
+        metrics=metrics,
+        cashflow_by_year=cashflow,
+    )
 
 
 def result_bytes(plan, runs: int, keep_inputs: bool = True) -> int:
@@ -108,8 +112,11 @@ def simulate(
     ... years = "0"
     ... ''')
     >>> r = roisim.simulate(s, runs=10_000, seed=1)
-    >>> round(r.summary["metrics"]["npv"]["mean"])   # -100 + 50 * 2.4869 = 24.3
-    24
+    >>> exact = -100 + 50 * (1 / 1.1 + 1 / 1.1**2 + 1 / 1.1**3)   # mean NPV, closed form: 24.34
+    >>> npv = r.figures.metrics.npv              # typed; r.summary["metrics"]["npv"] as a dict
+    >>> low, high = npv.ci95.mean                # the 95% Monte Carlo interval of the mean
+    >>> abs(npv.mean - exact) < 2 * (high - low)  # about 8 standard errors: true for any seed
+    True
     """
     if not isinstance(scenario, Scenario):
         raise TypeError("simulate expects a Scenario from roisim.load_scenario")
@@ -120,29 +127,36 @@ def simulate(
         summary_only = (
             executor is not None or result_bytes(plan, runs, keep_inputs) > memory_limit()
         )
-    summary = header(scenario, runs, seed)
-    cb = (lambda p, done: progress(p, done, runs)) if progress else None
     if summary_only:
-        source = executor(plan, runs) if executor else KernelSource(plan, runs, threads=threads)
-        metrics, cash = summarize(source, runs, progress=cb)
-        dataset = build = None
+        metrics, cashflow, build = _streaming(plan, runs, threads, executor, progress)
     else:
-        arrays = run_range(
-            plan,
-            0,
-            runs,
-            threads=threads,
-            keep_inputs=keep_inputs,
-            progress=(lambda done: progress(1, done, runs)) if progress else None,
-        )
-        metrics, cash = summarize(
-            ArraySource(arrays.values, threads),
-            runs,
-            int(arrays.flags[0]),
-            progress=(lambda p, done: progress(p + 1, done, runs)) if progress else None,
-        )
-        dataset = None
-        build = lambda: build_dataset(plan, arrays, seed)
-    summary["metrics"] = metrics
-    summary["cashflow_by_year"] = cash
-    return Result(summary, dataset, build=build)
+        metrics, cashflow, build = _in_memory(plan, runs, seed, threads, keep_inputs, progress)
+    return Result(run_summary(scenario, runs, seed, metrics, cashflow), build=build)
+
+
+def _streaming(plan, runs: int, threads: int, executor, progress):
+    """Summarise blocks of runs as the passes regenerate them; no per-run data is kept."""
+    source = executor(plan, runs) if executor else KernelSource(plan, runs, threads=threads)
+    on_pass = (lambda p, done: progress(p, done, runs)) if progress else None
+    metrics, cashflow = summarize_figures(source, runs, progress=on_pass)
+    return metrics, cashflow, None
+
+
+def _in_memory(plan, runs: int, seed: int, threads: int, keep_inputs: bool, progress):
+    """Run every run into memory (pass 1), summarise the arrays (passes 2, 3, ...), and return
+    the figures with a builder of the per-run dataset."""
+    arrays = run_range(
+        plan,
+        0,
+        runs,
+        threads=threads,
+        keep_inputs=keep_inputs,
+        progress=(lambda done: progress(1, done, runs)) if progress else None,
+    )
+    metrics, cashflow = summarize_figures(
+        ArraySource(arrays.values, threads),
+        runs,
+        int(arrays.flags[0]),
+        progress=(lambda p, done: progress(p + 1, done, runs)) if progress else None,
+    )
+    return metrics, cashflow, lambda: build_dataset(plan, arrays, seed)

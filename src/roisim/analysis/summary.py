@@ -6,11 +6,16 @@ the percentiles, their intervals and the expected shortfall need are then locate
 histogram bins; pass 2 copies out just the values in those bins (or, for a bin holding more
 than ``CAP`` values, histograms it again and a pass 3 copies from the sub-bin).  Every figure
 is therefore exact -- the same numbers a full sort would give -- while memory stays bounded.
+
+The variables are the rows of the engine's output: the metrics (``METRICS``) and then the net
+cash flow of each year.  ``summarize_figures`` returns the typed figures
+(``roisim.analysis.schema``); ``summarize`` returns the same as plain data.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,245 +27,323 @@ from roisim.analysis.intervals import (
     quantile_positions,
     wilson,
 )
+from roisim.analysis.schema import (
+    CashflowByYear,
+    DefinedIntervals,
+    HorizonIntervals,
+    Interval,
+    Intervals,
+    IrrFigures,
+    MetricFigures,
+    Metrics,
+    NpvFigures,
+    NpvIntervals,
+    PaybackFigures,
+    RatioFigures,
+    finite,
+)
 from roisim.engine.blocks import NO_BIN, PassSpec
 from roisim.engine.plan import METRICS
 from roisim.engine.precompile import wait as wait_for_precompile
-from roisim.kernels import reduce as kr
+from roisim.kernels.reduce import M2, MEAN, N_FIN, N_NAN, N_NEGINF, N_POS, N_POSINF, VMAX, VMIN
 
-NB_METRIC = 1 << 16
-NB_YEAR = 1 << 12
+NB_METRIC = 1 << 16  # bins of a metric's histogram, and of every sub-histogram
+NB_YEAR = 1 << 12  # bins of a year's net cash flow histogram
 CAP = 1 << 21  # values copied out of one bin before it is histogrammed again
 N_METRICS = len(METRICS)
-ES_Q = 0.05
+NPV = METRICS.index("npv")
+TAIL_SHARE = 0.05  # the expected shortfall is the mean NPV of the worst 5% of runs
+CASHFLOW_PERCENTILES = (5, 95)
+
+# The refinement loop.  Each round reads what the last pass brought and asks the next pass for
+# what is still missing:
+#   round 1 reads the top-level histograms of pass 1 and asks pass 2 to copy out every bin that
+#           holds a wanted order statistic and at most CAP values, to histogram again (into
+#           NB_METRIC sub-bins) every such bin holding more, and to sum the NPVs before the
+#           expected-shortfall bin when that bin is final (not split);
+#   round 2 reads pass 2's copies and sub-histograms and asks pass 3 to copy out the wanted
+#           sub-bins -- a sub-bin is copied whatever its size, never split again -- and for the
+#           expected-shortfall sum when its rank lies in a sub-bin;
+#   round 3 reads pass 3's copies: every order statistic is then known.
+# So three rounds (at most three passes over the runs in all) always suffice.
+ROUNDS = 3
 
 
-def _edges(x: np.ndarray) -> tuple[float, float]:
-    f = x[np.isfinite(x)]
-    if len(f) == 0:
+def _histogram_range(pilot_row: np.ndarray) -> tuple[float, float]:
+    """Histogram range for one variable: its finite pilot values' range, widened by 25% a side."""
+    values = pilot_row[np.isfinite(pilot_row)]
+    if len(values) == 0:
         return 0.0, 1.0
-    lo, hi = float(f.min()), float(f.max())
+    lo, hi = float(values.min()), float(values.max())
     span = hi - lo
     if not span > 0:
         span = max(abs(lo), 1.0) * 1e-6
     return lo - 0.25 * span, hi + 0.25 * span
 
 
-def _bin_spec(lo, hi, nb, k, sub=None) -> np.ndarray:
-    f = np.zeros(8)
-    f[0], f[1], f[2], f[3] = lo, nb / (hi - lo), nb, k
+def _bin_filter(lo, hi, n_bins, k, sub=None) -> np.ndarray:
+    """The kernels' description of one bin: (lo, width⁻¹, bins, k) of the top-level histogram,
+    then the same four for a sub-histogram of that bin (zeros when there is none)."""
+    description = np.zeros(8)
+    description[:4] = lo, n_bins / (hi - lo), n_bins, k
     if sub is not None:
-        slo, shi, snb, sk = sub
-        f[4], f[5], f[6], f[7] = slo, snb / (shi - slo), snb, sk
-    return f
+        sub_lo, sub_hi, sub_bins, sub_k = sub
+        description[4:] = sub_lo, sub_bins / (sub_hi - sub_lo), sub_bins, sub_k
+    return description
 
 
-class _Hist:
-    """A histogram frame: nb bins on [lo, hi), inside parent bin ``parent`` (None = top)."""
+class _Histogram:
+    """n_bins bins on [lo, hi) plus an underflow (0) and an overflow (n_bins + 1) bin; a
+    sub-histogram also knows its parent bin and how many values are ordered before it."""
 
-    def __init__(self, lo, hi, nb, counts, bmin, bmax, parent=None, before=0):
-        self.lo, self.hi, self.nb = lo, hi, nb
-        self.counts, self.bmin, self.bmax = counts, bmin, bmax
-        self.cum = np.cumsum(counts)
-        self.parent = parent  # (lo, hi, nb, k) of the top frame when this is a sub-histogram
-        self.before = before  # values ordered before this frame
+    def __init__(self, lo, hi, n_bins, counts, bin_min, bin_max, parent=None, before=0):
+        self.lo, self.hi, self.n_bins = lo, hi, n_bins
+        self.counts, self.bin_min, self.bin_max = counts, bin_min, bin_max
+        self.cumulative = np.cumsum(counts)
+        self.parent = parent  # (lo, hi, n_bins, k) of the top-level bin this one splits
+        self.before = before
 
     def locate(self, rank: int) -> tuple[int, int]:
         """(bin, values before that bin) for a 0-based rank among all non-NaN values."""
-        r = rank - self.before
-        k = int(np.searchsorted(self.cum, r, side="right"))
-        return k, self.before + (int(self.cum[k - 1]) if k > 0 else 0)
+        k = int(np.searchsorted(self.cumulative, rank - self.before, side="right"))
+        return k, self.before + (int(self.cumulative[k - 1]) if k > 0 else 0)
 
-    def edges(self, k: int, mom) -> tuple[float, float]:
+    def edges(self, k: int, moments_row) -> tuple[float, float]:
         """A finite range covering every finite value of top-level bin k (slightly widened)."""
-        w = self.nb / (self.hi - self.lo)
+        inverse_width = self.n_bins / (self.hi - self.lo)
         if k == 0:
-            return float(mom[kr.VMIN]), self.lo
-        if k == self.nb + 1:
-            return self.hi, float(max(mom[kr.VMAX], self.hi))
+            return float(moments_row[VMIN]), self.lo
+        if k == self.n_bins + 1:
+            return self.hi, float(max(moments_row[VMAX], self.hi))
         pad = 1e-12 * (abs(self.lo) + abs(self.hi)) + 1e-300
-        return self.lo + (k - 1) / w - pad, self.lo + k / w + pad
+        return self.lo + (k - 1) / inverse_width - pad, self.lo + k / inverse_width + pad
 
-    def spec(self, k: int) -> np.ndarray:
+    def bin_filter(self, k: int) -> np.ndarray:
         if self.parent is None:
-            return _bin_spec(self.lo, self.hi, self.nb, k)
-        plo, phi, pnb, pk = self.parent
-        return _bin_spec(plo, phi, pnb, pk, (self.lo, self.hi, self.nb, k))
+            return _bin_filter(self.lo, self.hi, self.n_bins, k)
+        p_lo, p_hi, p_bins, p_k = self.parent
+        return _bin_filter(p_lo, p_hi, p_bins, p_k, (self.lo, self.hi, self.n_bins, k))
+
+
+class _Passes:
+    """Runs passes over the source's runs, numbering them for the progress callback."""
+
+    def __init__(self, source, progress):
+        self.source, self.progress, self.count = source, progress, 0
+
+    def run(self, spec: PassSpec):
+        self.count += 1
+        number = self.count
+        report = (lambda done: self.progress(number, done)) if self.progress else None
+        return self.source.execute(spec, progress=report)
+
+
+@dataclass
+class _Requests:
+    """What one round asks of the next pass, and where each answer will be in its result."""
+
+    copies: dict = field(default_factory=dict)  # (var, top bin, sub-bin or -1) -> index
+    splits: dict = field(default_factory=dict)  # (var, top bin) -> (index, lo, hi, before)
+    collects: list = field(default_factory=list)  # PassSpec.collects: (var, bin filter)
+    hists: list = field(default_factory=list)  # PassSpec.hists: (var, bin filter, lo, hi, bins)
+    sums: list = field(default_factory=list)  # PassSpec.sums: (var, bin filter)
+
+    def copy(self, key, variable, bin_filter) -> None:
+        if key not in self.copies:
+            self.copies[key] = len(self.collects)
+            self.collects.append((variable, bin_filter))
+
+    def split(self, key, variable, bin_filter, lo, hi, before) -> None:
+        if key not in self.splits:
+            hi = float(np.nextafter(hi, math.inf))
+            self.splits[key] = (len(self.hists), lo, hi, before)
+            self.hists.append((variable, bin_filter, lo, hi, NB_METRIC))
+
+    def spec(self) -> PassSpec:
+        return PassSpec(
+            hists=tuple(self.hists), collects=tuple(self.collects), sums=tuple(self.sums)
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.collects or self.hists or self.sums)
+
+
+class _OrderStatistics:
+    """Exact order statistics of every variable, found by refining the pass-1 histograms.
+
+    ``value(variable, rank)`` is the 0-based ``rank``-th smallest non-NaN value of the variable.
+    It also keeps what the expected shortfall needs: the bin holding the NPV of rank
+    ``tail_rank`` and the sum of the NPVs ordered before that bin.
+    """
+
+    def __init__(self, moments, histograms, n_defined, tail_rank):
+        self.moments, self.histograms = moments, histograms
+        self.n_defined, self.tail_rank = n_defined, tail_rank
+        self.values: dict[tuple[int, int], float] = {}
+        self.sub_histograms: dict[tuple[int, int], _Histogram] = {}
+        self.copied: dict[tuple[int, int, int], np.ndarray] = {}  # sorted values of a bin
+        self.tail_bin = None  # (copy key, bin filter, values before) of the tail rank's bin
+        self.tail_sum = None  # (sum, count) of the NPVs before that bin
+
+    def value(self, variable: int, rank: int) -> float:
+        return self.values[(variable, rank)]
+
+    def resolve(self, wanted: set[tuple[int, int]], passes: _Passes) -> None:
+        """Find every wanted (variable, rank), running at most ROUNDS - 1 passes more."""
+        pending = set(wanted)
+        for _round in range(ROUNDS):  # what each round reads and asks for: see ROUNDS
+            requests = _Requests()
+            for variable, rank in sorted(pending):
+                self._resolve_or_request(variable, rank, requests)
+            if self.tail_bin is not None and self.tail_sum is None:
+                requests.sums.append((NPV, self.tail_bin[1]))
+            pending = {key for key in pending if key not in self.values}
+            if not requests:
+                break
+            self._store(passes.run(requests.spec()), requests)
+        if pending:  # a bug, never the user's
+            raise RuntimeError(f"could not resolve {len(pending)} order statistics")
+
+    def _resolve_or_request(self, variable: int, rank: int, requests: _Requests) -> None:
+        """Settle one order statistic from what is known, or ask the next pass for its bin."""
+        row = self.moments[variable]
+        if rank < int(row[N_NEGINF]):
+            self.values[(variable, rank)] = -math.inf
+            return
+        if rank >= self.n_defined[variable] - int(row[N_POSINF]):
+            self.values[(variable, rank)] = math.inf
+            return
+        top = self.histograms[variable]
+        top_bin, before = top.locate(rank)
+        sub = self.sub_histograms.get((variable, top_bin))
+        if sub is not None:
+            sub_bin, before = sub.locate(rank)
+            key = (variable, top_bin, sub_bin)
+            lo, hi, bin_filter = sub.bin_min[sub_bin], sub.bin_max[sub_bin], sub.bin_filter(sub_bin)
+            too_big = False
+        else:
+            key = (variable, top_bin, -1)
+            lo, hi = top.edges(top_bin, row)
+            bin_filter = top.bin_filter(top_bin)
+            too_big = top.counts[top_bin] > CAP
+        if variable == NPV and rank == self.tail_rank and not too_big:
+            self.tail_bin = (key, bin_filter, before)  # the final bin of the tail rank
+        if sub is not None and lo == hi:  # a sub-bin holding one repeated value
+            self.values[(variable, rank)] = float(lo)
+        elif key in self.copied:
+            self.values[(variable, rank)] = float(self.copied[key][rank - before])
+        elif too_big:
+            requests.split((variable, top_bin), variable, bin_filter, lo, hi, before)
+        else:
+            requests.copy(key, variable, bin_filter)
+
+    def _store(self, partial, requests: _Requests) -> None:
+        for key, index in requests.copies.items():
+            arrays = partial.collects[index]
+            self.copied[key] = np.sort(np.concatenate(arrays)) if arrays else np.empty(0)
+        for key, (index, lo, hi, before) in requests.splits.items():
+            variable, top_bin = key
+            top = self.histograms[variable]
+            self.sub_histograms[key] = _Histogram(
+                lo,
+                hi,
+                NB_METRIC,
+                *partial.hists[index],
+                parent=(top.lo, top.hi, top.n_bins, top_bin),
+                before=before,
+            )
+        if requests.sums:
+            total = 0.0
+            count = 0
+            for block in sorted(partial.sums):
+                total += float(partial.sums[block][0, 0])
+                count += int(partial.sums[block][0, 1])
+            self.tail_sum = (total, count)
+
+    def expected_shortfall(self) -> float | None:
+        """Mean of the tail_rank + 1 smallest NPVs: the sum before the tail bin plus the
+        smallest values inside it."""
+        if self.tail_sum is None or self.tail_bin is None:
+            return None
+        key, _, _ = self.tail_bin
+        total, count = self.tail_sum
+        tail_size = self.tail_rank + 1
+        need = tail_size - count
+        inside = self.copied.get(key)
+        if inside is not None and len(inside):
+            total += float(np.sum(inside[:need]))
+        else:  # the bin holds one repeated value and was never copied
+            total += need * self.value(NPV, self.tail_rank)
+        return total / tail_size
+
+
+def summarize_figures(
+    source, runs: int, multiple_irr: int | None = None, progress=None
+) -> tuple[Metrics, CashflowByYear]:
+    """The metrics and the net cash flow by year of the runs of ``source``, exactly.
+
+    ``multiple_irr`` is the number of runs with several IRRs when the caller counted them
+    already (in-memory runs); otherwise pass 1 counts them.  ``progress(pass_number, done)``
+    is called as passes advance."""
+    wait_for_precompile()  # a cold start may be compiling the reduction kernels elsewhere
+    passes = _Passes(source, progress)
+    histograms, first = _first_pass(source, passes)
+    moments = merge_moments(first.moments)
+    if multiple_irr is None:
+        multiple_irr = int(first.flags[0]) if first.flags is not None else 0
+    n_defined = [runs - int(row[N_NAN]) for row in moments]
+    tail_rank = max(1, math.ceil(TAIL_SHARE * runs)) - 1
+    stats = _OrderStatistics(moments, histograms, n_defined, tail_rank)
+    stats.resolve(_wanted_ranks(n_defined, tail_rank), passes)
+    metrics = _metrics(stats, runs, multiple_irr)
+    return metrics, _cashflow_by_year(stats)
 
 
 def summarize(
     source, runs: int, multiple_irr: int | None = None, progress=None
 ) -> tuple[dict, dict]:
-    """Return (metrics block, cashflow_by_year block) of the summary for ``source``."""
-    wait_for_precompile()  # a cold start may be compiling the reduction kernels elsewhere
+    """``summarize_figures`` as plain data: the summary's metrics and cashflow_by_year blocks."""
+    metrics, cashflow = summarize_figures(source, runs, multiple_irr, progress)
+    return metrics.to_dict(), cashflow.to_dict()
+
+
+def _first_pass(source, passes: _Passes):
+    """Pass 1: moments and a top-level histogram of every variable (on the pilot's range)."""
     pilot = source.pilot()
-    V = pilot.shape[0]
     top = []
-    for v in range(V):
-        lo, hi = _edges(pilot[v])
-        top.append((v, NO_BIN, lo, hi, NB_METRIC if v < N_METRICS else NB_YEAR))
-    pass_no = [0]
-
-    def run(spec):
-        pass_no[0] += 1
-        cb = (lambda done: progress(pass_no[0], done)) if progress else None
-        return source.execute(spec, progress=cb)
-
-    first = run(PassSpec(moments=True, hists=tuple(top)))
-    mom = merge_moments(first.moments)
-    if multiple_irr is None:
-        multiple_irr = int(first.flags[0]) if first.flags is not None else 0
-    frames = {v: _Hist(top[v][2], top[v][3], top[v][4], *first.hists[v]) for v in range(V)}
-
-    # the order statistics every variable needs
-    wanted: dict[int, set[int]] = {}
-    n_def = {}
-    for v in range(V):
-        n = runs - int(mom[v, kr.N_NAN])
-        n_def[v] = n
-        ranks = set()
-        if n > 0:
-            for p in PERCENTILES if v < N_METRICS else (5, 95):
-                q = p / 100
-                lo, hi, _ = quantile_positions(n, q)
-                ranks |= {lo, hi}
-                if v < N_METRICS:
-                    j, k = order_stat_ranks(n, q)
-                    ranks |= {j - 1, k - 1}
-        wanted[v] = ranks
-    m_es = max(1, math.ceil(ES_Q * runs))
-    wanted[0].add(m_es - 1)
-
-    values: dict[tuple[int, int], float] = {}
-    es_bin = None  # (spec, before) of the bin holding the ES rank
-    es_sum = None
-    pending = {(v, r) for v in range(V) for r in wanted[v]}
-    sub_frames: dict[tuple[int, int], _Hist] = {}
-    collected: dict[tuple[int, int, int], np.ndarray] = {}
-    for _round in range(4):
-        collects, hists, sums, where = [], [], [], {}
-        for v, r in sorted(pending):
-            nninf = int(mom[v, kr.N_NEGINF])
-            npinf = int(mom[v, kr.N_POSINF])
-            if r < nninf:
-                values[(v, r)] = -math.inf
-                continue
-            if r >= n_def[v] - npinf:
-                values[(v, r)] = math.inf
-                continue
-            fr = frames[v]
-            k, before = fr.locate(r)
-            sub_key = (v, k)
-            if sub_key in sub_frames:
-                sf = sub_frames[sub_key]
-                sk, before = sf.locate(r)
-                key = (v, k, sk)
-                lo_v, hi_v, spec = sf.bmin[sk], sf.bmax[sk], sf.spec(sk)
-                big = False
-            else:
-                key = (v, k, -1)
-                lo_v, hi_v = fr.edges(k, mom[v])
-                spec = fr.spec(k)
-                big = fr.counts[k] > CAP
-            if v == 0 and r == m_es - 1 and not big:
-                es_bin = (key, spec, before)  # the final bin of the ES rank
-            if sub_key in sub_frames and lo_v == hi_v:  # a sub-bin holding one repeated value
-                values[(v, r)] = float(lo_v)
-                continue
-            if key in collected:
-                values[(v, r)] = float(collected[key][r - before])
-                continue
-            if big:
-                if sub_key not in where:
-                    slo, shi = lo_v, float(np.nextafter(hi_v, math.inf))
-                    where[sub_key] = ("hist", len(hists), (slo, shi, before))
-                    hists.append((v, spec, slo, shi, NB_METRIC))
-            elif key not in where:
-                where[key] = ("collect", len(collects), None)
-                collects.append((v, spec))
-        if es_bin is not None and es_sum is None:
-            sums.append((0, es_bin[1]))
-        pending = {(v, r) for (v, r) in pending if (v, r) not in values}
-        if not (collects or hists or sums):
-            break
-        part = run(PassSpec(hists=tuple(hists), collects=tuple(collects), sums=tuple(sums)))
-        for key, (kind, idx, extra) in where.items():
-            if kind == "collect":
-                arrs = part.collects[idx]
-                collected[key] = np.sort(np.concatenate(arrs)) if arrs else np.empty(0)
-            else:
-                v, k = key
-                slo, shi, before = extra
-                fr = frames[v]
-                sub_frames[key] = _Hist(
-                    slo,
-                    shi,
-                    NB_METRIC,
-                    *part.hists[idx],
-                    parent=(fr.lo, fr.hi, fr.nb, k),
-                    before=before,
-                )
-        if sums:
-            total = 0.0
-            count = 0
-            for b in sorted(part.sums):
-                total += float(part.sums[b][0, 0])
-                count += int(part.sums[b][0, 1])
-            es_sum = (total, count)
-    if pending:
-        raise RuntimeError(
-            f"could not resolve {len(pending)} order statistics"
-        )  # a bug, never the user's
-
-    # expected shortfall: values before the ES bin, plus the smallest ones inside it
-    es = None
-    if es_sum is not None and es_bin is not None:
-        key, spec, before = es_bin
-        total, count = es_sum
-        need = m_es - count
-        inside = collected.get(key)
-        if inside is not None and len(inside):
-            total += float(np.sum(inside[:need]))
-        else:
-            total += need * values[(0, m_es - 1)]
-        es = total / m_es
-
-    def stat(v, r):
-        return values[(v, r)]
-
-    metrics = {}
-    for v, name in enumerate(METRICS):
-        metrics[name] = _describe(v, mom[v], n_def[v], runs, stat)
-    npv = metrics["npv"]
-    npv["prob_positive"] = mom[0, kr.N_POS] / runs
-    npv["ci95"]["prob_positive"] = wilson(int(mom[0, kr.N_POS]), runs)
-    npv["expected_shortfall_5"] = es
-    for name in ("irr", "roi", "bcr"):
-        v = METRICS.index(name)
-        metrics[name]["prob_defined"] = n_def[v] / runs
-        metrics[name]["ci95"]["prob_defined"] = wilson(n_def[v], runs)
-    metrics["irr"]["prob_multiple"] = multiple_irr / runs
-    for name in ("payback_years", "discounted_payback_years"):
-        v = METRICS.index(name)
-        k = int(mom[v, kr.N_FIN])
-        metrics[name]["prob_within_horizon"] = k / runs
-        metrics[name]["ci95"]["prob_within_horizon"] = wilson(k, runs)
-        metrics[name]["mean_within_horizon"] = float(mom[v, kr.MEAN]) if k else None
-
-    years = list(range(V - N_METRICS))
-    cash = {"year": years, "mean": [], "p5": [], "p95": []}
-    for t in years:
-        v = N_METRICS + t
-        cash["mean"].append(float(mom[v, kr.MEAN]))
-        for p in (5, 95):
-            cash[f"p{p}"].append(_quantile(v, n_def[v], p / 100, stat))
-    return metrics, cash
+    for variable in range(pilot.shape[0]):
+        lo, hi = _histogram_range(pilot[variable])
+        n_bins = NB_METRIC if variable < N_METRICS else NB_YEAR
+        top.append((variable, NO_BIN, lo, hi, n_bins))
+    first = passes.run(PassSpec(moments=True, hists=tuple(top)))
+    histograms = [
+        _Histogram(lo, hi, n_bins, *first.hists[variable]) for variable, _, lo, hi, n_bins in top
+    ]
+    return histograms, first
 
 
-def _quantile(v, n, q, stat):
+def _wanted_ranks(n_defined: list[int], tail_rank: int) -> set[tuple[int, int]]:
+    """(variable, 0-based rank) of every order statistic the summary reads."""
+    wanted = {(NPV, tail_rank)}
+    for variable, n in enumerate(n_defined):
+        if n == 0:
+            continue
+        is_metric = variable < N_METRICS
+        for p in PERCENTILES if is_metric else CASHFLOW_PERCENTILES:
+            q = p / 100
+            lo, hi, _ = quantile_positions(n, q)
+            wanted |= {(variable, lo), (variable, hi)}
+            if is_metric:
+                j, k = order_stat_ranks(n, q)
+                wanted |= {(variable, j - 1), (variable, k - 1)}
+    return wanted
+
+
+def _quantile(stats: _OrderStatistics, variable: int, n: int, q: float) -> float:
     """numpy's default (linear) quantile from two order statistics, with numpy's own lerp:
     a + (b-a)·t for t < 0.5 and b - (b-a)·(1-t) otherwise, so results match to the last bit."""
     lo, hi, frac = quantile_positions(n, q)
-    a, b = stat(v, lo), stat(v, hi)
+    a, b = stats.value(variable, lo), stats.value(variable, hi)
     if frac == 0.0 or a == b:
         return a
     if math.isinf(a) or math.isinf(b):
@@ -269,29 +352,111 @@ def _quantile(v, n, q, stat):
     return a + diff * frac if frac < 0.5 else b - diff * (1.0 - frac)
 
 
-def _finite(x):
-    return float(x) if x is not None and math.isfinite(x) else None
-
-
-def _describe(v, m, n, runs, stat) -> dict:
-    out: dict = {}
+def _describe(stats: _OrderStatistics, variable: int) -> MetricFigures:
+    """Mean, sd and percentiles of one metric with their intervals.  The mean and sd are None
+    unless every defined value is finite; everything is None when no value is defined."""
+    n = stats.n_defined[variable]
+    nothing = Interval(None, None)
     if n == 0:
-        out.update({"mean": None, "sd": None, **{f"p{p}": None for p in PERCENTILES}})
-        out["ci95"] = {"mean": [None, None], **{f"p{p}": [None, None] for p in PERCENTILES}}
-        return out
-    nfin = int(m[kr.N_FIN])
-    if nfin == n and n > 0:
-        mean = float(m[kr.MEAN])
-        sd = math.sqrt(m[kr.M2] / (n - 1)) if n > 1 else 0.0
-        out["mean"], out["sd"] = mean, sd
-        ci = {"mean": mean_interval(mean, sd, n)}
-    else:
-        out["mean"], out["sd"] = None, None
-        ci = {"mean": [None, None]}
-    for p in PERCENTILES:
+        none = [None] * len(PERCENTILES)
+        return MetricFigures(None, None, *none, ci95=Intervals(nothing, *[nothing] * len(none)))
+    row = stats.moments[variable]
+    mean = sd = None
+    mean_ci = nothing
+    if int(row[N_FIN]) == n:
+        mean = float(row[MEAN])
+        sd = math.sqrt(row[M2] / (n - 1)) if n > 1 else 0.0
+        mean_ci = Interval.of(mean_interval(mean, sd, n))
+    percentiles, percentile_cis = [], []
+    for p in PERCENTILES:  # the order of the percentile fields (checked by the schema tests)
         q = p / 100
-        out[f"p{p}"] = _finite(_quantile(v, n, q, stat))
+        percentiles.append(finite(_quantile(stats, variable, n, q)))
         j, k = order_stat_ranks(n, q)
-        ci[f"p{p}"] = [_finite(stat(v, j - 1)), _finite(stat(v, k - 1))]
-    out["ci95"] = ci
-    return out
+        percentile_cis.append(
+            Interval.of((stats.value(variable, j - 1), stats.value(variable, k - 1)))
+        )
+    return MetricFigures(
+        finite(mean), finite(sd), *percentiles, ci95=Intervals(mean_ci, *percentile_cis)
+    )
+
+
+def _share(count: int, runs: int) -> tuple[float, Interval]:
+    """A share of all runs and its Wilson interval."""
+    return count / runs, Interval.of(wilson(count, runs))
+
+
+def _metrics(stats: _OrderStatistics, runs: int, multiple_irr: int) -> Metrics:
+    row = METRICS.index
+    return Metrics(
+        npv=_npv(stats, runs),
+        irr=_irr(stats, row("irr"), runs, multiple_irr),
+        payback_years=_payback(stats, row("payback_years"), runs),
+        discounted_payback_years=_payback(stats, row("discounted_payback_years"), runs),
+        roi=_ratio(stats, row("roi"), runs),
+        bcr=_ratio(stats, row("bcr"), runs),
+    )
+
+
+def _npv(stats: _OrderStatistics, runs: int) -> NpvFigures:
+    figures = _describe(stats, NPV)
+    positive = int(stats.moments[NPV, N_POS])
+    return NpvFigures.extend(
+        figures,
+        ci95=NpvIntervals.extend(figures.ci95, prob_positive=Interval.of(wilson(positive, runs))),
+        prob_positive=finite(stats.moments[NPV, N_POS] / runs),
+        expected_shortfall_5=finite(stats.expected_shortfall()),
+    )
+
+
+def _irr(stats: _OrderStatistics, variable: int, runs: int, multiple_irr: int) -> IrrFigures:
+    figures = _describe(stats, variable)
+    share, interval = _share(stats.n_defined[variable], runs)
+    return IrrFigures.extend(
+        figures,
+        ci95=DefinedIntervals.extend(figures.ci95, prob_defined=interval),
+        prob_defined=share,
+        prob_multiple=multiple_irr / runs,
+    )
+
+
+def _payback(stats: _OrderStatistics, variable: int, runs: int) -> PaybackFigures:
+    """Over all runs; a run that does not pay back within the horizon counts as +inf."""
+    figures = _describe(stats, variable)
+    paid_back = int(stats.moments[variable, N_FIN])
+    share, interval = _share(paid_back, runs)
+    mean_paid_back = float(stats.moments[variable, MEAN]) if paid_back else None
+    return PaybackFigures.extend(
+        figures,
+        ci95=HorizonIntervals.extend(figures.ci95, prob_within_horizon=interval),
+        prob_within_horizon=share,
+        mean_within_horizon=finite(mean_paid_back),
+    )
+
+
+def _ratio(stats: _OrderStatistics, variable: int, runs: int) -> RatioFigures:
+    figures = _describe(stats, variable)
+    share, interval = _share(stats.n_defined[variable], runs)
+    return RatioFigures.extend(
+        figures,
+        ci95=DefinedIntervals.extend(figures.ci95, prob_defined=interval),
+        prob_defined=share,
+    )
+
+
+def _cashflow_by_year(stats: _OrderStatistics) -> CashflowByYear:
+    years = range(len(stats.n_defined) - N_METRICS)
+    rows = [N_METRICS + t for t in years]
+
+    def percentile(p: int) -> tuple[float | None, ...]:
+        return tuple(
+            finite(_quantile(stats, v, stats.n_defined[v], p / 100)) if stats.n_defined[v] else None
+            for v in rows
+        )
+
+    low, high = CASHFLOW_PERCENTILES
+    return CashflowByYear(
+        year=tuple(years),
+        mean=tuple(finite(stats.moments[v, MEAN]) for v in rows),
+        p5=percentile(low),
+        p95=percentile(high),
+    )

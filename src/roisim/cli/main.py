@@ -73,14 +73,16 @@ def main():
 @click.option(
     "--summary-only",
     is_flag=True,
-    help="Keep no per-run data: stream blocks of runs into summaries (constant memory; same figures).",
+    help="Keep no per-run data: stream blocks of runs into summaries "
+    "(constant memory; same figures).",
 )
 @click.option(
     "--dask",
     "dask_address",
     default=None,
     metavar="ADDRESS",
-    help="Run on Dask: 'local', 'local:N' (N worker processes) or a scheduler such as tcp://host:8786.",
+    help="Run on Dask: 'local', 'local:N' (N worker processes) "
+    "or a scheduler such as tcp://host:8786.",
 )
 @click.option(
     "--threads",
@@ -102,28 +104,40 @@ def run(
     quiet,
 ):
     """Simulate SCENARIO.toml and report NPV, IRR, payback, ROI and BCR."""
-    from roisim.analysis.simulate import simulate
     from roisim.cli.progress import ProgressLine
-    from roisim.engine.precompile import start_if_cold
     from roisim.report.text import render_report
-    from roisim.scenario.loading import load_scenario, locate
 
     bar = ProgressLine() if (not quiet and sys.stderr.isatty()) else None
+    try:
+        result = _simulate(
+            scenario_file, overrides, runs, seed, output, summary_only, dask_address, threads, bar
+        )
+    finally:
+        if bar:
+            bar.close()
+    if output:
+        _write_netcdf(result, output, quiet)
+    click.echo(result.to_json() if as_json else render_report(result.figures))
+
+
+def _simulate(
+    scenario_file, overrides, runs, seed, output, summary_only, dask_address, threads, bar
+):
+    """Load the scenario and simulate it as the options say; a user error exits 2."""
+    from roisim.analysis.simulate import simulate
+    from roisim.engine.precompile import start_if_cold
+    from roisim.scenario.loading import load_scenario, locate
+
     executor = None
     try:
         scenario = load_scenario(scenario_file, list(overrides))
-        if dask_address and output:
-            raise ScenarioError(
-                "--output needs the per-run data, which a --dask run does not keep; "
-                "drop one of them",
-                "--output",
-            )
-        if summary_only and output:
-            raise ScenarioError(
-                "--output needs the per-run data, which --summary-only does not keep; "
-                "drop one of them",
-                "--output",
-            )
+        for given, what in ((dask_address, "a --dask run"), (summary_only, "--summary-only")):
+            if given and output:
+                raise ScenarioError(
+                    f"--output needs the per-run data, which {what} does not keep; "
+                    "drop one of them",
+                    "--output",
+                )
         if dask_address:
             from roisim.engine.distributed import dask_executor
 
@@ -132,7 +146,7 @@ def run(
         mode = True if (summary_only or executor) else (False if output else None)
         if executor is None:
             start_if_cold()  # first run after install: compile shared kernels on the other core
-        result = simulate(
+        return simulate(
             scenario,
             runs=runs,
             seed=seed,
@@ -149,25 +163,29 @@ def run(
     except KeyboardInterrupt:
         if bar:
             bar.close()
-        click.echo("interrupted: nothing was written", err=True)
-        sys.exit(130)
+        _interrupted()
     finally:
         if executor is not None:
             executor.close()
-    if bar:
-        bar.close()
-    if output:
-        try:
-            result.to_netcdf(output)
-        except (OSError, ValueError) as exc:
-            click.echo(f"error: {output}: cannot write the results: {exc}", err=True)
-            sys.exit(2)
-        except KeyboardInterrupt:
-            click.echo("interrupted: nothing was written", err=True)
-            sys.exit(130)
-        if not quiet:
-            click.echo(f"wrote {result.summary['runs']:,} runs to {output}", err=True)
-    click.echo(result.to_json() if as_json else render_report(result.summary))
+
+
+def _write_netcdf(result, output, quiet) -> None:
+    from roisim.report.numbers import count
+
+    try:
+        result.to_netcdf(output)
+    except (OSError, ValueError) as exc:
+        click.echo(f"error: {output}: cannot write the results: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        _interrupted()
+    if not quiet:
+        click.echo(f"wrote {count(result.figures.runs)} runs to {output}", err=True)
+
+
+def _interrupted() -> None:
+    click.echo("interrupted: nothing was written", err=True)
+    sys.exit(130)
 
 
 @main.command()
@@ -194,8 +212,9 @@ def entry() -> None:
     """Console-script entry point: Ctrl-C at any moment (even while numba loads) exits 130.
 
     Once the command is done the process ends at once (``os._exit`` after flushing stdout and
-    stderr): Python's normal shutdown would spend 0.3-0.5 s tearing down numba's compiled
-    code and modules, and there is nothing left to save -- every file was closed already."""
+    stderr): Python's normal shutdown would then spend a noticeable time tearing down numba's
+    compiled code and modules, and there is nothing left to save -- every file was closed
+    already."""
     try:
         main()
     except KeyboardInterrupt:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 import time
 
+from roisim.report.numbers import clock, count, millions
+
 
 class ProgressLine:
     """Call with (pass_number, runs_done, runs_total); draws at most 5 times a second."""
@@ -28,15 +30,16 @@ class ProgressLine:
         elapsed = now - self.pass_start
         rate = done / elapsed if elapsed > 0 else 0.0
         left = (total - done) / rate if rate > 0 else float("nan")
-        eta = time.strftime("%H:%M:%S", time.gmtime(left)) if left == left else "--:--:--"
         self.stream.write(
-            f"\r  pass {pass_no}: {done:>14,} / {total:,} runs  {rate / 1e6:6.2f} M runs/s  "
-            f"time left {eta} "
+            f"\r  pass {pass_no}: {count(done):>14} / {count(total)} runs  "
+            f"{millions(rate):>8} runs/s  time left {clock(left)} "
         )
         self.stream.flush()
         self.shown = True
 
     def close(self) -> None:
+        """Clear the line (once; closing again does nothing)."""
         if self.shown:
             self.stream.write("\r" + " " * 100 + "\r")
             self.stream.flush()
+            self.shown = False

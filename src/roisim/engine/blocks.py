@@ -21,18 +21,29 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from roisim.kernels import reduce as kr
+from roisim.kernels import reduce as reductions
+from roisim.kernels.reduce import (
+    BIN_COUNT,
+    BIN_FILTER_SIZE,
+    BIN_INDEX,
+    BIN_LO,
+    BIN_SCALE,
+    SUB_COUNT,
+)
 
 SUMMARY_BLOCK = 65_536
-NO_BIN = np.zeros(8)  # 'no parent bin': a top-level histogram
+NO_BIN = np.zeros(BIN_FILTER_SIZE)  # 'no parent bin': a top-level histogram
 
 
 @dataclass(frozen=True)
 class PassSpec:
+    """What one pass reduces.  A *bin filter* (``roisim.kernels.reduce``: BIN_LO ...) names
+    one bin of a histogram, or one sub-bin of a histogram of the values in a bin."""
+
     moments: bool = False
-    hists: tuple = ()  # (var, parent bin f, lo, hi, nb); f = NO_BIN for a top-level histogram
-    collects: tuple = ()  # (var, bin f): copy the values in that bin
-    sums: tuple = ()  # (var, bin f): sum and count of the values before that bin
+    hists: tuple = ()  # (var, parent bin filter, lo, hi, nb); NO_BIN for a top-level histogram
+    collects: tuple = ()  # (var, bin filter): copy the values in that bin
+    sums: tuple = ()  # (var, bin filter): sum and count of the values before that bin
 
 
 @dataclass
@@ -59,41 +70,51 @@ class Partial:
     def reduce_block(self, b: int, values: np.ndarray) -> None:
         """Reduce the (V, n) values of summary block ``b`` into this partial."""
         spec = self.spec
-        fused = set()
-        if spec.moments:
-            m = np.empty((values.shape[0], kr.N_MOM))
-            tops = {var: j for j, (var, f, _, _, _) in enumerate(spec.hists) if f[2] == 0.0}
-            for v in range(values.shape[0]):
-                j = tops[v]  # a moments pass histograms every variable too, in one pass
-                _, _, lo, hi, nb = spec.hists[j]
-                kr.moments_hist(values[v], m[v], lo, hi, nb, self.hists[j][0])
-                fused.add(j)
-            self.moments[b] = m
-        for j, (h, (var, f, lo, hi, nb)) in enumerate(zip(self.hists, spec.hists)):
+        fused = self._moments(b, values) if spec.moments else set()
+        for j, (h, (var, parent, lo, hi, nb)) in enumerate(zip(self.hists, spec.hists)):
             if j not in fused:
-                kr.histogram(values[var], f, lo, hi, nb, h[0], h[1], h[2])
+                reductions.histogram(values[var], parent, lo, hi, nb, h[0], h[1], h[2])
+        self._collect(values)
+        if spec.sums:
+            sums = np.empty((len(spec.sums), 2))
+            for j, (var, bin_filter) in enumerate(spec.sums):
+                sums[j] = reductions.sum_before(values[var], bin_filter)
+            self.sums[b] = sums
+
+    def _moments(self, b: int, values: np.ndarray) -> set:
+        """The moments of every variable, each fused with its top-level histogram (a moments pass
+        histograms every variable too, in one pass); returns the histograms done."""
+        spec = self.spec
+        m = np.empty((values.shape[0], reductions.N_MOM))
+        tops = {var: j for j, (var, parent, *_) in enumerate(spec.hists) if parent[BIN_COUNT] == 0}
+        fused = set()
+        for v in range(values.shape[0]):
+            j = tops[v]
+            _, _, lo, hi, nb = spec.hists[j]
+            reductions.moments_hist(values[v], m[v], lo, hi, nb, self.hists[j][0])
+            fused.add(j)
+        self.moments[b] = m
+        return fused
+
+    def _collect(self, values: np.ndarray) -> None:
+        """Copy out the values in the bins the spec collects."""
         for var, (lo, w, nb), slots, idx in self.groups:
             # every top-level bin of one variable in a single call (count, then copy)
             counts = np.zeros(len(idx), np.int64)
             pos = np.zeros(len(idx), np.int64)
-            buf = kr.gather_bins(values[var], lo, w, nb, slots, counts, pos)
+            buf = reductions.gather_bins(values[var], lo, w, nb, slots, counts, pos)
             for j, c, p0 in zip(idx, counts, pos):
                 if c:
                     _append(self.collects[j], buf[p0 : p0 + c])
-        for j, (var, f) in enumerate(spec.collects):
-            if f[6] == 0.0:
-                continue  # done above
+        for j, (var, bin_filter) in enumerate(self.spec.collects):
+            if bin_filter[SUB_COUNT] == 0.0:
+                continue  # a top-level bin: done above
             x = values[var]
-            k = kr.count_in(x, f)
+            k = reductions.count_in(x, bin_filter)
             if k:
                 buf = np.empty(k)
-                kr.collect(x, f, buf)
+                reductions.collect(x, bin_filter, buf)
                 _append(self.collects[j], buf)
-        if spec.sums:
-            s = np.empty((len(spec.sums), 2))
-            for j, (var, f) in enumerate(spec.sums):
-                s[j] = kr.sum_before(values[var], f)
-            self.sums[b] = s
 
     def merge(self, other: Partial) -> Partial:
         self.moments.update(other.moments)
@@ -124,11 +145,18 @@ def _append(pieces: list, arr: np.ndarray) -> None:
 
 
 def _top_groups(spec: PassSpec) -> list:
-    """Group the top-level collects by variable: (var, (lo, w, nb), bin -> slot map, spec indices)."""
+    """Group the top-level collects by variable:
+    (var, (lo, w, nb), bin -> slot map, spec indices)."""
     groups: dict = {}
-    for j, (var, f) in enumerate(spec.collects):
-        if f[6] == 0.0:
-            groups.setdefault((var, float(f[0]), float(f[1]), int(f[2])), []).append((int(f[3]), j))
+    for j, (var, bin_filter) in enumerate(spec.collects):
+        if bin_filter[SUB_COUNT] == 0.0:
+            histogram = (
+                var,
+                float(bin_filter[BIN_LO]),
+                float(bin_filter[BIN_SCALE]),
+                int(bin_filter[BIN_COUNT]),
+            )
+            groups.setdefault(histogram, []).append((int(bin_filter[BIN_INDEX]), j))
     out = []
     for (var, lo, w, nb), members in groups.items():
         slots = np.full(nb + 2, -1, np.int64)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 from roisim.engine.blocks import Partial, PassSpec, block_range, n_blocks
-from roisim.engine.run import KernelSource, check_flags
+from roisim.engine.run import KernelSource, check_problems
 from roisim.errors import ScenarioError
 
 BLOCKS_PER_TASK = 16
@@ -89,7 +89,7 @@ class DaskSource:
             self.client.cancel(futures)
             raise
         if out.flags is not None:
-            check_flags(self.plan, out.flags, self.runs)
+            check_problems(self.plan, out.flags, self.runs)
         return out
 
 

@@ -2,35 +2,63 @@
 
 A plan separates *structure* from *numbers*.  The structure (which inputs exist, their
 families, how often they are drawn, the expression trees with every literal replaced by a
-slot in ``P``) becomes generated numba source (``roisim.engine.codegen``); the numbers travel in
-arrays: ``P`` (parameters, literals, constants, line multipliers), ``T`` (sampling tables)
-and ``K`` (one 64-bit stream key per random input).  Changing a number in a scenario
-therefore reuses the compiled kernel from numba's cache.
+slot in ``params``) becomes generated numba source (``roisim.engine.codegen``); the numbers
+travel in arrays: ``params`` (distribution parameters, literals, constants, line multipliers and
+each random input's hold flag, held value and scale), ``tables`` (sampling tables) and
+``stream_keys`` (one 64-bit key per random input, made from the seed and the input's name).
+Changing a number in a scenario, holding or scaling an input (``roisim.engine.variants``) or
+changing the seed therefore reuses the compiled kernel.
+
+The plan writes the kernel's expression code itself, in the kernel's own names:
+``params[i]``, ``value_<k>`` (the k-th value computed per run or year, see ``value_name``) and
+``year`` (the year as a float).
+
+Plans are cached without a seed (``build_plan``): a cached plan holds each random input's name
+hash, and binding it to a seed computes the stream keys (two integer mixes per input).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from roisim.engine.keys import input_key
+from roisim.engine import sampling as uniforms
+from roisim.engine.keys import name_hash, stream_keys
+from roisim.engine.layout import METRICS  # noqa: F401  (re-exported: older imports use it)
+from roisim.engine.variants import HELD, HOLD, SCALE, vary
 from roisim.errors import ScenarioError
 from roisim.scenario import diskcache
 from roisim.scenario.distributions import Distribution
 from roisim.scenario.expressions import names_in, uses_year
-from roisim.scenario.model import Scenario
+from roisim.scenario.model import Line, Scenario
 
-METRICS = ("npv", "irr", "payback_years", "discounted_payback_years", "roi", "bcr")
+#: closed-form inverse CDFs (kernels/inverse.py) and the canonical parameters they read
 CLOSED_FORM = {
-    "uniform": "s_uniform",
-    "normal": "s_normal",
-    "lognormal": "s_lognormal",
-    "triangular": "s_triangular",
+    "uniform": ("s_uniform", ("min", "max")),
+    "normal": ("s_normal", ("mean", "sd")),
+    "lognormal": ("s_lognormal", ("mu", "sigma")),
+    "triangular": ("s_triangular", ("min", "mode", "max")),
 }
 TABLED = ("pert", "beta", "gamma")
 #: the code a cached plan depends on (its layout follows the code that builds and reads it)
 PLAN_CODE = ("scenario", "engine", "kernels", "errors.py")
+
+
+def value_name(k: int) -> str:
+    """The kernel variable of the k-th value computed per run or year."""
+    return f"value_{k}"
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """How a random input is drawn: ``function(u, params, first_param[, tables])``."""
+
+    function: str  # an inverse CDF in roisim.kernels.inverse
+    first_param: int  # its parameters start at params[first_param]
+    uses_tables: bool
+    stream: int  # index in stream_keys (and in Plan.streams)
+    controls: int  # params[controls + HOLD], [controls + HELD], [controls + SCALE]
 
 
 @dataclass
@@ -40,127 +68,168 @@ class Node:
     name: str
     level: str
     kind: str  # "random" or "derived"
-    code: str = ""  # sampler call or expression code
-    store: int = -1  # row in out_in / out_iny
-    flag: int = -1  # flag counter for non-finite values (derived only)
     path: str = ""
+    store: int = -1  # row in out_run_inputs / out_year_inputs
+    code: str = ""  # derived: the expression's code
+    problem: int = -1  # derived: the counter of non-finite values
+    sampler: Sampler | None = None  # random: how it is drawn
 
 
 @dataclass
 class LineCode:
     path: str
-    is_cost: bool
-    mult_base: int  # P[mult_base + t] = active(t) * ramp(t)
+    kind: str  # "benefits" or "costs"
+    name: str
+    multipliers: int  # params[multipliers + t] = active(t) * ramp(t) (times any line scale)
     amount: str
     growth: str | None
-    t0_slot: int
-    t_last_slot: int
-    flag_base: int
+    first_year_slot: int  # params[first_year_slot] = the first active year
+    last_year_slot: int
+    problem: int  # first of three problem counters: not finite, negative cost, growth <= -100%
+
+    @property
+    def is_cost(self) -> bool:
+        return self.kind == "costs"
+
+
+@dataclass(frozen=True)
+class Handle:
+    """Where the numbers of one named input live, for holding and scaling it."""
+
+    name: str
+    kind: str  # "random" (params[slot:slot+3] = hold, held, scale) or "constant" (params[slot])
+    path: str
+    slot: int
 
 
 @dataclass
 class Plan:
     scenario: Scenario
-    P: np.ndarray
-    T: np.ndarray
-    K: np.ndarray
+    params: np.ndarray
+    tables: np.ndarray
+    name_hashes: np.ndarray  # uint64, one per random input in stream order (seed-free)
     nodes: list[Node]
     lines: list[LineCode]
     rate_code: str
-    n_flags: int
-    flag_labels: list[tuple[str, str, str]]  # (field path, problem, 'run' or 'year') per counter
+    n_problems: int
+    problem_labels: list[tuple[str, str, str]]  # (field path, problem, 'run' or 'year')
+    streams: list[str] = field(default_factory=list)  # random inputs' names, in stream order
+    handles: dict[str, Handle] = field(default_factory=dict)
     run_inputs: list[str] = field(default_factory=list)
     year_inputs: list[str] = field(default_factory=list)
     input_meta: dict = field(default_factory=dict)
+    sampling: str = uniforms.DEFAULT  # the uniform source (roisim.engine.sampling)
+    sampling_numbers: int = -1  # where the source's own numbers start in params
+    seed: int | None = None  # None: not bound to a seed (as cached)
+    stream_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
 
     @property
     def years(self) -> int:
         return self.scenario.horizon_years + 1
 
+    def with_seed(self, seed: int) -> Plan:
+        """The same plan (sharing its arrays) with the stream keys of ``seed``."""
+        return replace(self, seed=seed, stream_keys=stream_keys(seed, self.name_hashes))
+
+    def vary(self, **changes) -> Plan:
+        """A variant with a copy of ``params``: see :func:`roisim.engine.variants.vary`."""
+        return vary(self, **changes)
+
 
 class _Builder:
-    def __init__(self, scenario: Scenario, seed: int):
-        self.s = scenario
-        self.seed = seed
-        self.P: list[float] = []
-        self.T: list[np.ndarray] = []
-        self.t_len = 0
-        self.keys: list[int] = []
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        self.params: list[float] = []
+        self.tables: list[np.ndarray] = []
+        self.tables_length = 0
+        self.streams: list[str] = []
         self.env: dict[str, tuple[str, str]] = {}  # name -> (code, level)
         self.nodes: list[Node] = []
-        self.flags: list[tuple[str, str, str]] = [("", "several IRRs", "run")]
+        # (field path, problem, level) per counter; counter SEVERAL_IRRS comes first
+        self.problems: list[tuple[str, str, str]] = [("", "several IRRs", "run")]
+        self.handles: dict[str, Handle] = {}
         self.run_inputs: list[str] = []
         self.year_inputs: list[str] = []
         self.meta: dict = {}
 
     def slot(self, value: float) -> int:
-        self.P.append(float(value))
-        return len(self.P) - 1
+        self.params.append(float(value))
+        return len(self.params) - 1
 
-    def flag(self, path: str, problem: str, level: str = "year") -> int:
-        self.flags.append((path, problem, level))
-        return len(self.flags) - 1
+    def param(self, value: float) -> str:
+        """The kernel code of a new number in params."""
+        return f"params[{self.slot(value)}]"
+
+    def problem(self, path: str, problem: str, level: str = "year") -> int:
+        self.problems.append((path, problem, level))
+        return len(self.problems) - 1
+
+    def constant(self, name: str, value: float, path: str) -> str:
+        slot = self.slot(value)
+        self.handles[name] = Handle(name, "constant", path, slot)
+        return f"params[{slot}]"
 
     # ---------------------------------------------------------------- random inputs
-    def sampler(self, name: str, dist: Distribution, path: str) -> tuple[str, str]:
-        from roisim.engine.tables import (
-            discrete_table,
-            quantile_table,
-        )  # scipy: only when a plan is built
+    def sampler(self, dist: Distribution, path: str, stream: int, controls: int) -> Sampler:
+        from roisim.engine.tables import quantile_table  # scipy: only when a plan is built
 
-        frozen = dist.scipy()
-        level = "year" if dist.per == "year" else "run"
-        key = len(self.keys)
-        self.keys.append(input_key(self.seed, name))
-        u = f"uniform01(K[{key}], r, {'t' if level == 'year' else 0})"
-        fam = dist.family
         if dist.discrete:
-            try:
-                table = discrete_table(frozen, fam, dist.params)
-            except ValueError:
-                raise ScenarioError(
-                    "this distribution has too many possible values to tabulate", path
-                ) from None
-            p = self.slot(0.0)
-            self.slot(1.0)
-            self.slot(self._table(table))
-            return f"s_discrete({u}, P, {p}, T)", level
+            return self._discrete_sampler(dist, path, stream, controls)
+        frozen = dist.scipy()
         flo = float(frozen.cdf(dist.lower)) if dist.lower is not None else 0.0
         fhi = float(frozen.cdf(dist.upper)) if dist.upper is not None else 1.0
-        p = self.slot(flo)
+        first = self.slot(flo)
         self.slot(fhi - flo)
-        c = dist.params
-        if fam in CLOSED_FORM:
-            vals = {
-                "uniform": (c.get("min"), c.get("max")),
-                "normal": (c.get("mean"), c.get("sd")),
-                "lognormal": (c.get("mu"), c.get("sigma")),
-                "triangular": (c.get("min"), c.get("mode"), c.get("max")),
-            }[fam]
-            for v in vals:
-                self.slot(v)
-            return f"{CLOSED_FORM[fam]}({u}, P, {p})", level
-        if fam in TABLED:
+        if dist.family in CLOSED_FORM:
+            function, names = CLOSED_FORM[dist.family]
+            for name in names:
+                self.slot(dist.params[name])
+            return Sampler(function, first, False, stream, controls)
+        if dist.family in TABLED:
             self.slot(self._table(quantile_table(frozen)))
-            return f"s_table({u}, P, {p}, T)", level
-        raise AssertionError(f"no sampler for {fam}")
+            return Sampler("s_table", first, True, stream, controls)
+        raise AssertionError(f"no sampler for {dist.family}")
+
+    def _discrete_sampler(self, dist: Distribution, path: str, stream: int, controls: int):
+        from roisim.engine.tables import discrete_table  # scipy: only when a plan is built
+
+        try:
+            table = discrete_table(dist.scipy(), dist.family, dist.params)
+        except ValueError:
+            raise ScenarioError(
+                "this distribution has too many possible values to tabulate", path
+            ) from None
+        first = self.slot(0.0)
+        self.slot(1.0)
+        self.slot(self._table(table))
+        return Sampler("s_discrete", first, True, stream, controls)
 
     def _table(self, arr: np.ndarray) -> int:
-        off = self.t_len
-        self.T.append(np.asarray(arr, float))
-        self.t_len += len(arr)
-        return off
+        offset = self.tables_length
+        self.tables.append(np.asarray(arr, float))
+        self.tables_length += len(arr)
+        return offset
 
     def add_random(self, name: str, dist: Distribution, path: str) -> str:
-        code, level = self.sampler(name, dist, path)
-        var = f"v{len(self.nodes)}"
-        node = Node(name, level, "random", code, path=path)
-        self._store(node, dist)
-        self.nodes.append(node)
-        self.env[name] = (var, level)
-        return var
+        """Lay out a random input (its controls, then its sampler's parameters); its variable."""
+        controls = len(self.params)
+        numbers = {HOLD: 0.0, HELD: 0.0, SCALE: 1.0}  # not held, scale 1
+        self.params += [numbers[offset] for offset in range(len(numbers))]
+        sampler = self.sampler(dist, path, len(self.streams), controls)
+        self.streams.append(name)
+        self.handles[name] = Handle(name, "random", path, controls)
+        level = "year" if dist.per == "year" else "run"
+        node = Node(name, level, "random", path, sampler=sampler)
+        return self._add_node(node, dist)
 
-    def _store(self, node: Node, dist: Distribution | None) -> None:
+    def add_derived(self, name: str, tree: tuple, path: str) -> str:
+        code, level = self.expr(tree)
+        node = Node(name, level, "derived", path, code=code)
+        node.problem = self.problem(path, "is not a finite number", level)
+        return self._add_node(node, None)
+
+    def _add_node(self, node: Node, dist: Distribution | None) -> str:
+        var = value_name(len(self.nodes))
         target = self.year_inputs if node.level == "year" else self.run_inputs
         node.store = len(target)
         target.append(node.name)
@@ -169,6 +238,9 @@ class _Builder:
             "description": dist.description if dist else None,
             "path": node.path,
         }
+        self.nodes.append(node)
+        self.env[node.name] = (var, node.level)
+        return var
 
     # ---------------------------------------------------------------- expressions
     def expr(self, tree: tuple) -> tuple[str, str]:
@@ -182,11 +254,11 @@ class _Builder:
     def _code(self, tree: tuple) -> str:
         kind = tree[0]
         if kind == "num":
-            return f"P[{self.slot(tree[1])}]"
+            return self.param(tree[1])
         if kind == "name":
             return self.env[tree[1]][0]
         if kind == "year":
-            return "yr"
+            return "year"
         if kind == "neg":
             return f"(-{self._code(tree[1])})"
         if kind == "bin":
@@ -196,7 +268,10 @@ class _Builder:
             return f"({a} {tree[1]} {b})"
         if kind == "cmp":
             return f"(1.0 if {self._code(tree[2])} {tree[1]} {self._code(tree[3])} else 0.0)"
-        fn, args = tree[1], [self._code(a) for a in tree[2]]
+        return self._call(tree[1], [self._code(a) for a in tree[2]])
+
+    @staticmethod
+    def _call(fn: str, args: list[str]) -> str:
         if fn in ("min", "max"):
             out = args[0]
             for a in args[1:]:
@@ -212,89 +287,111 @@ class _Builder:
             return f"({args[1]} if {args[0]} != 0.0 else {args[2]})"
         raise AssertionError(fn)
 
-
-def build_plan(scenario: Scenario, seed: int | None = None) -> Plan:
-    """Lay out the kernel for ``scenario``; raise ScenarioError for what only shows up here.
-
-    Plans are cached on disk (``roisim.scenario.diskcache``) keyed by the scenario, the seed and
-    the source of the code that builds and reads them (``PLAN_CODE``).
-    """
-    seed = scenario.seed if seed is None else seed
-    fingerprint = diskcache.source_fingerprint(*PLAN_CODE)
-    ckey = diskcache.key(
-        fingerprint, "plan", repr(scenario), seed
-    )  # repr: structural, unlike pickle
-    plan = diskcache.get("plan", ckey)
-    if plan is None:
-        plan = _build_plan(scenario, seed)
-        diskcache.put("plan", ckey, plan)
-    plan.scenario = scenario
-    return plan
-
-
-def _build_plan(scenario: Scenario, seed: int) -> Plan:
-    s = scenario
-    b = _Builder(s, seed)
-    for name, inp in s.inputs.items():
-        if inp.kind == "constant":
-            b.env[name] = (f"P[{b.slot(inp.value)}]", "run")
-        elif inp.kind == "distribution":
-            b.add_random(name, inp.dist, f"inputs.{name}")
-    for name in s.order:
-        inp = s.inputs[name]
-        code, level = b.expr(inp.expr)
-        var = f"v{len(b.nodes)}"
-        node = Node(name, level, "derived", code, path=f"inputs.{name}")
-        node.flag = b.flag(f"inputs.{name}", "is not a finite number", level)
-        b._store(node, None)
-        b.nodes.append(node)
-        b.env[name] = (var, level)
-    if isinstance(s.discount_rate, Distribution):
-        rate_code = b.add_random("discount_rate", s.discount_rate, "scenario.discount_rate")
-    else:
-        rate_code = f"P[{b.slot(s.discount_rate)}]"
-
-    lines = []
-    H1 = s.horizon_years + 1
-    for ln in s.lines:
+    # ---------------------------------------------------------------- lines
+    def line(self, ln: Line) -> LineCode:
         if ln.amount.kind == "number":
-            amount = f"P[{b.slot(ln.amount.value)}]"
+            amount = self.param(ln.amount.value)
         elif ln.amount.kind == "expr":
-            amount = b.expr(ln.amount.expr)[0]
+            amount = self.expr(ln.amount.expr)[0]
         else:
-            amount = b.add_random(ln.anonymous_name, ln.amount.dist, f"{ln.path}.amount")
+            amount = self.add_random(ln.input_name, ln.amount.dist, f"{ln.path}.amount")
+            self.meta[ln.input_name]["line"] = ln.name
+            self.meta[ln.input_name]["description"] = ln.amount.dist.description or ln.description
         growth = None
         if ln.growth is not None:
             growth = (
-                f"P[{b.slot(ln.growth.value)}]"
+                self.param(ln.growth.value)
                 if ln.growth.kind == "number"
-                else b.expr(ln.growth.expr)[0]
+                else self.expr(ln.growth.expr)[0]
             )
-        mult = np.zeros(H1)
+        multipliers = np.zeros(self.scenario.horizon_years + 1)
         for k, t in enumerate(ln.years):
-            mult[t] = ln.ramp[k] if k < len(ln.ramp) else 1.0
-        base = len(b.P)
-        for v in mult:
-            b.slot(v)
-        t0 = b.slot(ln.years[0])
-        t_last = b.slot(ln.years[-1])
-        fb = b.flag(f"{ln.path}.amount", "is not a finite number")
-        b.flag(f"{ln.path}.amount", "is negative (costs must be >= 0)")
-        b.flag(f"{ln.path}.growth", "makes the growth factor 1 + growth <= 0")
-        lines.append(LineCode(ln.path, ln.kind == "costs", base, amount, growth, t0, t_last, fb))
+            multipliers[t] = ln.ramp[k] if k < len(ln.ramp) else 1.0
+        base = len(self.params)
+        for v in multipliers:
+            self.slot(v)
+        first_year = self.slot(ln.years[0])
+        last_year = self.slot(ln.years[-1])
+        problem = self.problem(f"{ln.path}.amount", "is not a finite number")
+        self.problem(f"{ln.path}.amount", "is negative (costs must be >= 0)")
+        self.problem(f"{ln.path}.growth", "makes the growth factor 1 + growth <= 0")
+        return LineCode(
+            ln.path, ln.kind, ln.name, base, amount, growth, first_year, last_year, problem
+        )
 
-    T = np.concatenate(b.T) if b.T else np.zeros(1)
+
+def build_plan(
+    scenario: Scenario,
+    seed: int | None = None,
+    *,
+    sampling: str = uniforms.DEFAULT,
+    hold: dict | None = None,
+    scale: dict | None = None,
+    line_scale: dict | None = None,
+    delay: dict | None = None,
+) -> Plan:
+    """Lay out the kernel for ``scenario`` under ``seed`` (default: the scenario's); raise
+    ScenarioError for what only shows up here.
+
+    ``sampling`` names the uniform source (``roisim.engine.sampling``).  ``hold``, ``scale``,
+    ``line_scale`` and ``delay`` are passed to :func:`roisim.engine.variants.vary`: they change
+    the plan's numbers, never its kernel.
+
+    Plans are cached on disk (``roisim.scenario.diskcache``) without their seed, keyed by the
+    scenario, the sampling and the source of the code that builds and reads them
+    (``PLAN_CODE``): plans for two seeds share one entry.
+    """
+    seed = scenario.seed if seed is None else seed
+    fingerprint = diskcache.source_fingerprint(*PLAN_CODE)
+    ckey = diskcache.key(fingerprint, "plan", repr(scenario), sampling)  # repr: structural
+    plan = diskcache.get("plan", ckey)
+    if plan is None:
+        plan = _build_plan(scenario, sampling)
+        diskcache.put("plan", ckey, plan)
+    plan = replace(plan, scenario=scenario).with_seed(seed)
+    changes = {"hold": hold, "scale": scale, "line_scale": line_scale, "delay": delay}
+    if any(v is not None for v in changes.values()):
+        plan = vary(plan, **changes)
+    return plan
+
+
+def _build_plan(scenario: Scenario, sampling_name: str) -> Plan:
+    source = uniforms.get(sampling_name)
+    b = _Builder(scenario)
+    for name, inp in scenario.inputs.items():
+        if inp.kind == "constant":
+            b.env[name] = (b.constant(name, inp.value, f"inputs.{name}"), "run")
+        elif inp.kind == "distribution":
+            b.add_random(name, inp.dist, f"inputs.{name}")
+    for name in scenario.order:
+        b.add_derived(name, scenario.inputs[name].expr, f"inputs.{name}")
+    rate = scenario.discount_rate
+    if isinstance(rate, Distribution):
+        rate_code = b.add_random("discount_rate", rate, "scenario.discount_rate")
+    else:
+        rate_code = b.constant("discount_rate", rate, "scenario.discount_rate")
+    lines = [b.line(ln) for ln in scenario.lines]
+    levels = {node.name: node.level for node in b.nodes}
+    streams = [uniforms.Stream(k, name, levels[name]) for k, name in enumerate(b.streams)]
+    numbers = source.numbers(streams)
+    first_number = len(b.params) if numbers else -1
+    for v in numbers:
+        b.slot(v)
     return Plan(
-        scenario=s,
-        P=np.asarray(b.P, float),
-        T=T,
-        K=np.asarray(b.keys, dtype=np.uint64),
+        scenario=scenario,
+        params=np.asarray(b.params, float),
+        tables=np.concatenate(b.tables) if b.tables else np.zeros(1),
+        name_hashes=np.array([name_hash(n) for n in b.streams], dtype=np.uint64),
         nodes=b.nodes,
         lines=lines,
         rate_code=rate_code,
-        n_flags=len(b.flags),
-        flag_labels=b.flags,
+        n_problems=len(b.problems),
+        problem_labels=b.problems,
+        streams=b.streams,
+        handles=b.handles,
         run_inputs=b.run_inputs,
         year_inputs=b.year_inputs,
         input_meta=b.meta,
+        sampling=sampling_name,
+        sampling_numbers=first_number,
     )

@@ -38,11 +38,17 @@ def _shared_kernels() -> list:
     """What :func:`compile_shared_kernels` compiles: the kernels every summary and every
     scenario with several sign changes use (the sub-bin kernels ``histogram``, ``count_in``
     and ``collect`` run only when one bin holds over 2**21 values, and are left out)."""
-    from roisim.kernels import reduce as kr
+    from roisim.kernels import reduce as reductions
     from roisim.kernels.binomial import binom_ppf
     from roisim.kernels.metrics import irr_rows
 
-    return [irr_rows, binom_ppf, kr.moments_hist, kr.gather_bins, kr.sum_before]
+    return [
+        irr_rows,
+        binom_ppf,
+        reductions.moments_hist,
+        reductions.gather_bins,
+        reductions.sum_before,
+    ]
 
 
 def cached() -> bool:
@@ -108,6 +114,7 @@ def compile_shared_kernels() -> None:
     import numpy as np
 
     from roisim.engine.blocks import NO_BIN, ArraySource, PassSpec
+    from roisim.kernels import reduce as reductions
     from roisim.kernels.binomial import binom_ppf
     from roisim.kernels.metrics import irr_rows
 
@@ -122,6 +129,9 @@ def compile_shared_kernels() -> None:
     nb = 64
     tops = tuple((v, NO_BIN, -4.0, 4.0, nb) for v in range(values.shape[0]))
     source.execute(PassSpec(moments=True, hists=tops))
-    top_bin = np.zeros(8)
-    top_bin[0], top_bin[1], top_bin[2], top_bin[3] = -4.0, nb / 8.0, nb, nb // 2
+    top_bin = np.zeros(reductions.BIN_FILTER_SIZE)  # bin nb // 2 of the histograms above
+    top_bin[reductions.BIN_LO] = -4.0
+    top_bin[reductions.BIN_SCALE] = nb / 8.0
+    top_bin[reductions.BIN_COUNT] = nb
+    top_bin[reductions.BIN_INDEX] = nb // 2
     source.execute(PassSpec(collects=((0, top_bin),), sums=((0, top_bin),)))

@@ -15,12 +15,11 @@ import numpy as np
 
 from roisim.engine.blocks import SUMMARY_BLOCK, Partial, PassSpec, block_range, n_blocks, run_blocks
 from roisim.engine.codegen import compile_plan
-from roisim.engine.plan import METRICS, Plan
+from roisim.engine.layout import FIRST_CASHFLOW_ROW, N_METRICS, ROW, SEVERAL_IRRS, n_rows
+from roisim.engine.plan import Plan
 from roisim.engine.precompile import wait as wait_for_precompile
 from roisim.errors import ScenarioError
 from roisim.kernels.metrics import MULTI, irr_rows
-
-N_METRICS = len(METRICS)
 
 
 def default_threads() -> int:
@@ -36,10 +35,10 @@ class RunArrays:
     """Everything a range of runs produced."""
 
     start: int
-    values: np.ndarray  # (6 + H+1, n): the metrics, then the net cash flow of each year
+    values: np.ndarray  # (N_METRICS + H+1, n): the metrics, then the net cash flow of each year
     inputs: np.ndarray  # (n_run_inputs, n)
     year_inputs: np.ndarray  # (n_year_inputs, n, H+1)
-    flags: np.ndarray  # (n_flags,) problem counters
+    flags: np.ndarray  # (n_problems,) problem counters, labelled by Plan.problem_labels
 
     @property
     def n(self) -> int:
@@ -52,67 +51,71 @@ class RunArrays:
     @property
     def cashflow(self) -> np.ndarray:
         """(n, H+1) view of the net cash flows."""
-        return self.values[N_METRICS:].T
+        return self.values[FIRST_CASHFLOW_ROW:].T
 
 
 def allocate(plan: Plan, n: int, keep_inputs: bool = True) -> RunArrays:
-    h1 = plan.years
-    m = n if keep_inputs else 1  # unkept inputs get 1-column placeholders
+    """Output arrays for ``n`` runs of ``plan`` (inputs kept or not)."""
+    columns = n if keep_inputs else 1  # unkept inputs get 1-column placeholders
     return RunArrays(
         0,
-        np.empty((N_METRICS + h1, n)),
-        np.empty((len(plan.run_inputs), m)),
-        np.empty((len(plan.year_inputs), m, h1)),
-        np.zeros(plan.n_flags, dtype=np.int64),
+        np.empty((n_rows(plan.years), n)),
+        np.empty((len(plan.run_inputs), columns)),
+        np.empty((len(plan.year_inputs), columns, plan.years)),
+        np.zeros(plan.n_problems, dtype=np.int64),
     )
 
 
 def _call(
     kernel,
     plan: Plan,
-    r0: int,
+    first_run: int,
     n: int,
-    off: int,
+    first_column: int,
     out: RunArrays,
-    flags: np.ndarray,
+    problems: np.ndarray,
     chunk: int,
     keep: bool = True,
 ) -> None:
-    """Run the kernel on runs r0..r0+n-1, writing from column ``off``, in pieces of ``chunk``.
+    """Run the kernel on runs first_run .. first_run+n-1, writing from column ``first_column``,
+    in pieces of ``chunk``; count problems into ``problems``.
 
     ``keep=False`` skips storing the sampled inputs (a streaming pass only needs the metrics)."""
+    if plan.seed is None:
+        raise ValueError("the plan is not bound to a seed: use build_plan or plan.with_seed")
     for a in range(0, n, chunk):
-        m = min(chunk, n - a)
         kernel(
-            r0 + a,
-            m,
-            off + a,
-            plan.P,
-            plan.T,
-            plan.K,
+            first_run + a,
+            min(chunk, n - a),
+            first_column + a,
+            plan.params,
+            plan.tables,
+            plan.stream_keys,
             out.values,
             out.inputs,
             out.year_inputs,
-            flags,
+            problems,
             1 if keep else 0,
         )
-    _finish_irr(plan, out.values, off, n, flags)
+    _finish_irr(plan, out.values, first_column, n, problems)
 
 
-def _finish_irr(plan: Plan, values: np.ndarray, off: int, n: int, flags: np.ndarray) -> None:
+def _finish_irr(
+    plan: Plan, values: np.ndarray, first_column: int, n: int, problems: np.ndarray
+) -> None:
     """Solve the IRR of runs whose flows change sign more than once (marked +inf by the kernel)
-    and count in flags[0] those with several roots in (-0.99, 10]."""
-    irr = values[1, off : off + n]
+    and count those with several roots in (-0.99, 10]."""
+    irr = values[ROW["irr"], first_column : first_column + n]
     todo = np.flatnonzero(irr == MULTI)
     if todo.size == 0:
         return  # irr_rows is compiled on its first call only
     wait_for_precompile()  # a cold start may be compiling irr_rows elsewhere
-    rows = np.ascontiguousarray(values[N_METRICS:, off + todo].T)
+    rows = np.ascontiguousarray(values[FIRST_CASHFLOW_ROW:, first_column + todo].T)
     out = np.empty(todo.size)
     roots = np.empty(todo.size, np.int64)
     irr_rows(rows, 1 if plan.scenario.timing == "mid-year" else 0, out, roots)
     irr[todo] = out
-    flags[0] += int((roots > 1).sum())
+    problems[SEVERAL_IRRS] += int((roots > 1).sum())
 
 
 def run_range(
@@ -134,19 +137,19 @@ def run_range(
     threads = threads or default_threads()
     pieces = list(range(0, n, SUMMARY_BLOCK))
 
-    def work(flags, a):
+    def work(problems, a):
         m = min(SUMMARY_BLOCK, n - a)
-        _call(kernel, plan, start + a, m, a, out, flags, chunk, keep_inputs)
+        _call(kernel, plan, start + a, m, a, out, problems, chunk, keep_inputs)
 
     states = run_blocks(
         pieces,
         threads,
-        lambda: np.zeros(plan.n_flags, np.int64),
+        lambda: np.zeros(plan.n_problems, np.int64),
         work,
         progress=(lambda k: progress(min(n, k * SUMMARY_BLOCK))) if progress else None,
     )
     out.flags = np.sum(states, axis=0)
-    check_flags(plan, out.flags, n)
+    check_problems(plan, out.flags, n)
     return out
 
 
@@ -174,20 +177,13 @@ class KernelSource:
         self.all_blocks = blocks is None  # a Dask task sees only its blocks; its caller checks
 
     def _buffers(self):
-        h1 = self.plan.years
-        return RunArrays(
-            0,
-            np.empty((N_METRICS + h1, SUMMARY_BLOCK)),
-            np.empty((len(self.plan.run_inputs), 1)),  # inputs are not kept
-            np.empty((len(self.plan.year_inputs), 1, h1)),
-            np.zeros(self.plan.n_flags, np.int64),
-        )
+        return allocate(self.plan, SUMMARY_BLOCK, keep_inputs=False)
 
     def pilot(self) -> np.ndarray:
         buf = self._buffers()
         s, n = block_range(0, self.runs)
         _call(self.kernel, self.plan, s, n, 0, buf, buf.flags, self.chunk, keep=False)
-        check_flags(self.plan, buf.flags, n)
+        check_problems(self.plan, buf.flags, n)
         return buf.values[:, :n]
 
     def execute(self, spec: PassSpec, progress=None) -> Partial:
@@ -213,18 +209,19 @@ class KernelSource:
             part.flags = buf.flags
             out.merge(part)
         if self.all_blocks:
-            check_flags(self.plan, out.flags, self.runs)  # a problem in any block is an error
+            check_problems(self.plan, out.flags, self.runs)  # a problem in any block: an error
         return out
 
 
-def check_flags(plan: Plan, flags: np.ndarray, n: int) -> None:
-    """Turn problem counters into a ScenarioError naming the field (never silent NaNs)."""
-    for k in range(1, len(flags)):
-        if flags[k]:
-            path, problem, level = plan.flag_labels[k]
+def check_problems(plan: Plan, counts: np.ndarray, n: int) -> None:
+    """Turn problem counters into a ScenarioError naming the field (never silent NaNs).  The
+    several-IRRs counter is a count the summary reports, not a problem."""
+    for k in range(len(counts)):
+        if counts[k] and k != SEVERAL_IRRS:
+            path, problem, level = plan.problem_labels[k]
             where = f"{n:,} runs" if level == "run" else f"{n * plan.years:,} run-years"
             raise ScenarioError(
-                f"{problem} in {int(flags[k]):,} of {where}; check the expression and "
+                f"{problem} in {int(counts[k]):,} of {where}; check the expression and "
                 "the ranges of the inputs it uses",
                 path,
                 file=plan.scenario.source_file,

@@ -1,6 +1,7 @@
 """Binomial quantiles in numba, for the order-statistic confidence intervals.
 
-This keeps ``scipy`` out of a warm run's imports (scipy.special alone costs about 0.25 s).
+This keeps ``scipy`` out of a warm run's imports (importing scipy.special is slow;
+``benchmarks/RESULTS.md`` has the start-up timings).
 """
 
 import math

@@ -4,8 +4,8 @@ Conventions (see docs/methodology.md):
 * NPV = Σ_t CF_t·d_t, d_t = (1+r)^-t (end-of-year) or (1+r)^-(t-0.5) for t ≥ 1 (mid-year).
 * IRR: the rate in (-0.99, 10] with NPV = 0 under the same timing; NaN when there is none.
   When the flows change sign more than once, every real root of the NPV polynomial is found
-  (Aberth-Ehrlich iteration, :func:`poly_roots`), polished by Newton, and the smallest is returned with
-  the number of distinct roots, so the caller can report how often several exist.
+  (Aberth-Ehrlich iteration, :func:`poly_roots`), polished by Newton, and the smallest is
+  returned with the number of distinct roots, so the caller can report how often several exist.
 * Payback: k + (-C_k)/CF_{k+1}, k the last year whose cumulative flow C_k is negative;
   0 when the cumulative flow is never negative; +inf when C_H < 0.
 """
@@ -33,7 +33,8 @@ def npv_value(cf, r, mid):
 
 EPS = 2.220446049250313e-16  # machine epsilon of float64
 # A rate is accepted as the IRR when |NPV| <= ROOT_TOL_ULPS·(H+2)·ε·Σ|CF_t·d_t|: a few times the
-# rounding error of evaluating the NPV there, so the rate is a root of the flows to working precision.
+# rounding error of evaluating the NPV there, so the rate is a root of the flows to working
+# precision.
 ROOT_TOL_ULPS = 8.0
 MAX_SAFE_STEPS = 200  # Halley/Newton steps before the solver bisects to the end
 
@@ -46,7 +47,8 @@ def root_tolerance(n):
 
 @njit(cache=True, nogil=True, inline="always")
 def npv_slope_scale(cf, r, mid):
-    """(NPV at r, dNPV/dr, Σ|CF_t|·d_t): the value, its slope and the scale it is measured against."""
+    """(NPV at r, dNPV/dr, Σ|CF_t|·d_t): the value, its slope and the scale it is measured
+    against."""
     x = 1.0 / (1.0 + r)
     p = 0.0  # Horner for Σ_{t≥1} cf_t x^t (constant term 0)
     dp = 0.0  # and its derivative in x

@@ -15,6 +15,12 @@ from numba import njit
 N_FIN, MEAN, M2, VMIN, VMAX, N_POS, N_NAN, N_POSINF, N_NEGINF = range(9)
 N_MOM = 9
 
+# bin filter layout: a bin of a histogram of BIN_COUNT equal bins from BIN_LO, with
+# BIN_SCALE = BIN_COUNT / (hi - lo); SUB_COUNT = 0, or the same for a sub-histogram of the values
+# in top bin BIN_INDEX, of which the filter selects sub-bin SUB_INDEX
+BIN_LO, BIN_SCALE, BIN_COUNT, BIN_INDEX, SUB_LO, SUB_SCALE, SUB_COUNT, SUB_INDEX = range(8)
+BIN_FILTER_SIZE = 8
+
 
 @njit(cache=True, nogil=True, inline="always")
 def bin_of(v, lo, w, nb):
@@ -27,36 +33,46 @@ def bin_of(v, lo, w, nb):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def in_bin(v, f):
-    """Is v in the bin described by f = (lo, w, nb, k, sub_lo, sub_w, sub_nb, sub_k)?
-
-    sub_nb = 0 means no sub-histogram: the bin is bin k of the top histogram.  Otherwise
-    the bin is sub-bin sub_k of a histogram of the values in top bin k."""
-    if math.isnan(v) or bin_of(v, f[0], f[1], int(f[2])) != int(f[3]):
-        return False
-    if f[6] == 0.0:
-        return True
-    return bin_of(v, f[4], f[5], int(f[6])) == int(f[7])
+def _top_bin(v, bin_filter):
+    return bin_of(v, bin_filter[BIN_LO], bin_filter[BIN_SCALE], int(bin_filter[BIN_COUNT]))
 
 
 @njit(cache=True, nogil=True, inline="always")
-def before_bin(v, f):
-    """Is v (not NaN) ordered before the bin f?  (bins are monotone in v)"""
-    k = bin_of(v, f[0], f[1], int(f[2]))
-    if k != int(f[3]):
-        return k < int(f[3])
-    if f[6] == 0.0:
+def _sub_bin(v, bin_filter):
+    return bin_of(v, bin_filter[SUB_LO], bin_filter[SUB_SCALE], int(bin_filter[SUB_COUNT]))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def in_bin(v, bin_filter):
+    """Is v in the bin that ``bin_filter`` describes (layout above)?
+
+    SUB_COUNT = 0 means no sub-histogram: the bin is bin BIN_INDEX of the top histogram.
+    Otherwise the bin is sub-bin SUB_INDEX of a histogram of the values in that top bin."""
+    if math.isnan(v) or _top_bin(v, bin_filter) != int(bin_filter[BIN_INDEX]):
         return False
-    return bin_of(v, f[4], f[5], int(f[6])) < int(f[7])
+    if bin_filter[SUB_COUNT] == 0.0:
+        return True
+    return _sub_bin(v, bin_filter) == int(bin_filter[SUB_INDEX])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def before_bin(v, bin_filter):
+    """Is v (not NaN) ordered before the bin ``bin_filter``?  (bins are monotone in v)"""
+    k = _top_bin(v, bin_filter)
+    if k != int(bin_filter[BIN_INDEX]):
+        return k < int(bin_filter[BIN_INDEX])
+    if bin_filter[SUB_COUNT] == 0.0:
+        return False
+    return _sub_bin(v, bin_filter) < int(bin_filter[SUB_INDEX])
 
 
 @njit(cache=True, nogil=True)
-def histogram(x, f, lo, hi, nb, counts, bmin, bmax):
+def histogram(x, bin_filter, lo, hi, nb, counts, bmin, bmax):
     """Add the non-NaN values of x to nb equal bins on [lo, hi) plus an underflow and an overflow
-    bin.  With a parent bin f (f[2] != 0) only the values in that bin count, and each bin's min and
-    max are tracked too (a top-level histogram skips that: it is the hot loop)."""
+    bin.  With a parent bin (bin_filter[BIN_COUNT] != 0) only the values in that bin count, and each
+    bin's min and max are tracked too (a top-level histogram skips that: it is the hot loop)."""
     w = nb / (hi - lo)
-    if f[2] == 0.0:
+    if bin_filter[BIN_COUNT] == 0.0:
         for i in range(x.shape[0]):
             v = x[i]
             if v == v:
@@ -64,7 +80,7 @@ def histogram(x, f, lo, hi, nb, counts, bmin, bmax):
         return
     for i in range(x.shape[0]):
         v = x[i]
-        if not in_bin(v, f):
+        if not in_bin(v, bin_filter):
             continue
         k = bin_of(v, lo, w, nb)
         counts[k] += 1
@@ -75,34 +91,34 @@ def histogram(x, f, lo, hi, nb, counts, bmin, bmax):
 
 
 @njit(cache=True, nogil=True)
-def count_in(x, f):
+def count_in(x, bin_filter):
     k = 0
     for i in range(x.shape[0]):
-        if in_bin(x[i], f):
+        if in_bin(x[i], bin_filter):
             k += 1
     return k
 
 
 @njit(cache=True, nogil=True)
-def collect(x, f, out):
-    """Copy the values of x that lie in bin f into out (sized by count_in)."""
+def collect(x, bin_filter, out):
+    """Copy the values of x that lie in the bin ``bin_filter`` into out (sized by count_in)."""
     k = 0
     for i in range(x.shape[0]):
         v = x[i]
-        if in_bin(v, f):
+        if in_bin(v, bin_filter):
             out[k] = v
             k += 1
     return k
 
 
 @njit(cache=True, nogil=True)
-def sum_before(x, f):
-    """Sum and count of the finite values ordered before bin f."""
+def sum_before(x, bin_filter):
+    """Sum and count of the finite values ordered before the bin ``bin_filter``."""
     s = 0.0
     n = 0
     for i in range(x.shape[0]):
         v = x[i]
-        if math.isfinite(v) and before_bin(v, f):
+        if math.isfinite(v) and before_bin(v, bin_filter):
             s += v
             n += 1
     return s, n

@@ -1,6 +1,6 @@
 """Start-up time: two numba costs that a run which only loads cached kernels does not need.
 
-1. **The BLAS probe** (about 0.3 s).
+1. **The BLAS probe.**
 The first call of any numba function, even one loaded from the cache, imports
 ``numba.np.arraymath``, whose module-level ``_check_blas()`` imports ``scipy.linalg`` only to
 learn whether ``np.dot`` may use BLAS.  roisim's kernels never call BLAS, and scipy is a
@@ -12,7 +12,7 @@ it is compiled (``numba.np.linalg.ensure_blas`` is put back at once).
 It does nothing when ``numba.np.arraymath`` is already imported, and it never fails: should
 numba's internals change, the probe simply runs as before.
 
-2. **The registry refresh on a cache load** (0.15-0.25 s).  Before loading a cached function,
+2. **The registry refresh on a cache load.**  Before loading a cached function,
 numba "refreshes" its target context: it imports and installs every lowering and typing
 registry (about 2,000 implementations), which only *compiling* needs -- loaded machine code is
 complete.  :func:`load_without_refresh` makes roisim's own dispatchers load from the cache

@@ -1,110 +1,143 @@
-"""The plain-text report of a summary, and the ``roisim validate`` description."""
+"""The plain-text report of a run summary, and the ``roisim validate`` description.
+
+The report reads the typed summary (``roisim.analysis.schema.RunSummary``) and prints every
+number through ``roisim.report.numbers``.  It fits one screen: the metrics table, the Monte
+Carlo intervals of the headline figures, and the net cash flow by year.
+"""
 
 from __future__ import annotations
 
-from roisim.report.numbers import interval, money, percent, ratio, years
+from typing import TYPE_CHECKING
 
-METRIC_LABELS = [
-    ("npv", "NPV"),
-    ("irr", "IRR"),
-    ("payback_years", "Payback"),
-    ("discounted_payback_years", "Discounted payback"),
-    ("roi", "ROI"),
-    ("bcr", "BCR"),
-]
+from roisim.report.numbers import (
+    NOT_AVAILABLE,
+    count,
+    interval,
+    money,
+    percent,
+    ratio,
+    whole_years,
+    years,
+)
+
+if TYPE_CHECKING:
+    from roisim.analysis.schema import MetricFigures, PaybackFigures, RunSummary
+
+TABLE_PERCENTILES = (5, 10, 50, 90, 95)  # of the metrics table, after the mean
+TABLE_COLUMNS = ("mean", *(f"P{p}" for p in TABLE_PERCENTILES))
+LABEL_WIDTH = 20  # the metrics table's first column
+CELL_WIDTH = 12
+NOTE_LABEL_WIDTH = 28  # the intervals section: label, value, then the interval or a note
+NOTE_VALUE_WIDTH = 12
+SHORTFALL_NOTE = "mean NPV of the worst 5% of runs"
+SEVERAL_IRRS_NOTE = "the smallest IRR is reported"
+YEAR_WIDTH, CASH_WIDTH = 6, 14
 
 
-def render_report(summary: dict) -> str:
-    cur = summary["currency"]
-    h = summary["horizon_years"]
-    fmts = {
-        "npv": lambda v: money(v, cur, compact=True),
-        "irr": percent,
-        "payback_years": lambda v: years(v, h),
-        "discounted_payback_years": lambda v: years(v, h),
-        "roi": percent,
-        "bcr": ratio,
-    }
-    sc = summary["scenario"]
+def render_report(summary: RunSummary) -> str:
+    """The text that ``roisim run`` prints."""
+    sections = [_heading, _metric_table, _intervals, _cashflow_table]
+    return "\n\n".join("\n".join(section(summary)) for section in sections)
+
+
+def _heading(summary: RunSummary) -> list[str]:
+    where = summary.scenario.file or "(from text)"
+    return [
+        summary.scenario.name,
+        f"  {where} | {count(summary.runs)} runs | seed {summary.seed} | "
+        f"horizon {summary.horizon_years} years ({summary.timing}) | {summary.currency}",
+    ]
+
+
+def _metric_table(summary: RunSummary) -> list[str]:
+    metrics, horizon = summary.metrics, summary.horizon_years
+    rows = [
+        ("NPV", metrics.npv, lambda v: money(v, summary.currency, compact=True)),
+        ("IRR", metrics.irr, percent),
+        ("Payback", metrics.payback_years, lambda v: years(v, horizon)),
+        ("Discounted payback", metrics.discounted_payback_years, lambda v: years(v, horizon)),
+        ("ROI", metrics.roi, percent),
+        ("BCR", metrics.bcr, ratio),
+    ]
+    head = f"{'':<{LABEL_WIDTH}}" + "".join(f"{c:>{CELL_WIDTH}}" for c in TABLE_COLUMNS)
+    out = [head, "-" * len(head)]
+    for label, figures, fmt in rows:
+        cells = _table_cells(figures, fmt)
+        out.append(f"{label:<{LABEL_WIDTH}}" + "".join(f"{c:>{CELL_WIDTH}}" for c in cells))
+    return out
+
+
+def _table_cells(figures: MetricFigures, fmt) -> list[str]:
+    # a mean that does not exist (payback beyond the horizon in some runs) is "n/a", not "> H y"
+    mean = NOT_AVAILABLE if figures.mean is None else fmt(figures.mean)
+    return [mean] + [fmt(figures.percentile(p)) for p in TABLE_PERCENTILES]
+
+
+def _intervals(summary: RunSummary) -> list[str]:
+    """Headline figures with their 95% intervals: label, value, then interval and note."""
+    npv, irr = summary.metrics.npv, summary.metrics.irr
+    within = whole_years(summary.horizon_years)
+    cash = lambda v: money(v, summary.currency)
+    rows = [
+        ("mean NPV", cash(npv.mean), interval(npv.ci95.mean, cash)),
+        ("median NPV", cash(npv.p50), interval(npv.ci95.p50, cash)),
+        ("NPV 5th percentile (P5)", cash(npv.p5), interval(npv.ci95.p5, cash)),
+        ("P(NPV > 0)", percent(npv.prob_positive), interval(npv.ci95.prob_positive, percent)),
+        ("expected shortfall (5%)", cash(npv.expected_shortfall_5), SHORTFALL_NOTE),
+        ("runs with an IRR", percent(irr.prob_defined), interval(irr.ci95.prob_defined, percent)),
+    ]
+    if irr.prob_multiple:
+        rows.append(("runs with several IRRs", percent(irr.prob_multiple, 2), SEVERAL_IRRS_NOTE))
+    rows += [
+        _payback_row(f"P(payback within {within})", summary.metrics.payback_years),
+        _payback_row(f"P(disc. payback within {within})", summary.metrics.discounted_payback_years),
+    ]
+    out = ["95% Monte Carlo intervals"]
+    for label, value, note in rows:
+        out.append(f"  {label:<{NOTE_LABEL_WIDTH}}{value:>{NOTE_VALUE_WIDTH}}  {note}")
+    return out
+
+
+def _payback_row(label: str, payback: PaybackFigures) -> tuple[str, str, str]:
+    if payback.mean is not None:  # every run pays back
+        mean = f"; mean {years(payback.mean)}"
+    elif payback.mean_within_horizon is not None:
+        mean = f"; mean {years(payback.mean_within_horizon)} when paid back"
+    else:
+        mean = ""
+    share = percent(payback.prob_within_horizon)
+    return label, share, interval(payback.ci95.prob_within_horizon, percent) + mean
+
+
+def _cashflow_table(summary: RunSummary) -> list[str]:
+    cash = lambda v: money(v, summary.currency)
     out = [
-        sc["name"],
-        f"  {sc['file'] or '(from text)'} | {summary['runs']:,} runs | seed {summary['seed']} | "
-        f"horizon {h} years ({summary['timing']}) | {cur}",
-        "",
+        f"Net cash flow by year ({summary.currency})",
+        f"{'year':>{YEAR_WIDTH}}" + "".join(f"{c:>{CASH_WIDTH}}" for c in ("mean", "P5", "P95")),
     ]
-    cols = ["mean", "p5", "p10", "p50", "p90", "p95"]
-    head = f"{'':<20}{'mean':>12}{'P5':>12}{'P10':>12}{'P50':>12}{'P90':>12}{'P95':>12}"
-    out += [head, "-" * len(head)]
-    m = summary["metrics"]
-    for key, label in METRIC_LABELS:
-        f = fmts[key]
-        # a mean that does not exist (payback beyond the horizon in some runs) is "n/a", not "> H y"
-        cells = ["n/a" if c == "mean" and m[key][c] is None else f(m[key][c]) for c in cols]
-        out.append(f"{label:<20}" + "".join(f"{cell:>12}" for cell in cells))
-    npv = m["npv"]
-    fn = fmts["npv"]
-    out += [
-        "",
-        "95% Monte Carlo intervals",
-        f"  mean NPV             {money(npv['mean'], cur)}  {interval(npv['ci95']['mean'], lambda v: money(v, cur))}",
-        f"  median NPV           {money(npv['p50'], cur)}  {interval(npv['ci95']['p50'], lambda v: money(v, cur))}",
-        f"  P(NPV > 0)           {percent(npv['prob_positive'])}  {interval(npv['ci95']['prob_positive'], percent)}",
-        f"  expected shortfall   {money(npv['expected_shortfall_5'], cur)}  (mean NPV of the worst 5% of runs)",
-        f"  VaR 5%               {fn(npv['p5'])}  (5th percentile of NPV)",
-    ]
-    irr = m["irr"]
-    out.append(
-        f"  IRR defined in       {percent(irr['prob_defined'])} of runs"
-        + (
-            f"; several IRRs in {percent(irr['prob_multiple'], 2)} (smallest reported)"
-            if irr.get("prob_multiple")
-            else ""
-        )
-    )
-    for key, label in (
-        ("payback_years", "pays back within"),
-        ("discounted_payback_years", "disc. payback within"),
-    ):
-        p = m[key]
-        extra = (
-            f"; mean {p['mean']:.2f} y"
-            if p["mean"] is not None
-            else (
-                f"; mean {p['mean_within_horizon']:.2f} y among runs that pay back"
-                if p["mean_within_horizon"] is not None
-                else ""
-            )
-        )
-        out.append(
-            f"  {label:<20} {h} y in {percent(p['prob_within_horizon'])} of runs "
-            f"{interval(p['ci95']['prob_within_horizon'], percent)}{extra}"
-        )
-    cf = summary["cashflow_by_year"]
-    out += ["", f"Net cash flow by year ({cur})", f"{'year':>6}{'mean':>14}{'P5':>14}{'P95':>14}"]
-    for t, mean, lo, hi in zip(cf["year"], cf["mean"], cf["p5"], cf["p95"]):
-        out.append(f"{t:>6}{money(mean, cur):>14}{money(lo, cur):>14}{money(hi, cur):>14}")
-    return "\n".join(out)
+    for year, mean, low, high in summary.cashflow_by_year.rows():
+        cells = "".join(f"{cash(v):>{CASH_WIDTH}}" for v in (mean, low, high))
+        out.append(f"{year:>{YEAR_WIDTH}}{cells}")
+    return out
 
 
 def render_validation(scenario, description: dict) -> str:
+    """What ``roisim validate`` prints: the scenario's settings, inputs and lines."""
     s = scenario
-    rate = (
-        s.discount_rate
-        if isinstance(s.discount_rate, float)
-        else f"{s.discount_rate.family} distribution"
-    )
+    rate = s.discount_rate  # as written in the file, or the family of its distribution
+    if not isinstance(rate, float):
+        rate = f"{rate.family} distribution"
     out = [
         f"{s.name}: OK",
         f"  horizon {s.horizon_years} years (cash flows at years 0..{s.horizon_years}), "
         f"discount rate {rate}, {s.timing}, {s.currency}",
-        f"  default runs {s.runs:,}, seed {s.seed}",
+        f"  default runs {count(s.runs)}, seed {s.seed}",
         f"  inputs ({len(description['inputs'])}):",
     ]
     for name, kind, detail in description["inputs"]:
         out.append(f"    {name:<28} {kind:<18} {detail}")
     out.append(f"  lines ({len(description['lines'])}):")
     for kind, name, amount, yrs in description["lines"]:
-        out.append(
-            f"    {kind[:-1] if kind == 'costs' else 'benefit':<8} {name:<34} years {yrs:<8} {amount}"
-        )
+        kind_label = "cost" if kind == "costs" else "benefit"
+        out.append(f"    {kind_label:<8} {name:<34} years {yrs:<8} {amount}")
     return "\n".join(out)

@@ -9,9 +9,10 @@ Every family has the same small interface (in the spirit of ``scipy.stats``):
   build sampling tables and in the tests;
 * ``Family.discrete`` – whether it has a discrete support.
 
-Sampling itself happens in the compiled plan (``roisim.engine.plan``) by inverse-CDF from
-uniforms, which is what makes truncation, Latin hypercube, Sobol and copulas uniform
-operations on ``u`` rather than per-family code.
+Sampling itself happens in the generated kernel (``roisim.engine.codegen``) by inverse CDF
+(``roisim.kernels.inverse``) from the uniform that the plan's uniform source gives each input
+(``roisim.engine.sampling``).  Truncation is an operation on ``u``, and so are Latin
+hypercube, Sobol and copulas: a new source, not per-family code.
 """
 
 from __future__ import annotations

@@ -70,81 +70,12 @@ def parse_expression(text: str, path: str, known_names: Iterable[str]) -> tuple:
 
 
 def _convert(node, path: str, known: set[str], depth: int) -> tuple:
+    """Convert one ``ast`` node (and its children) into a tree, or reject it."""
     if depth > MAX_DEPTH:
         raise ScenarioError("expression is nested too deeply", path)
-    d = depth + 1
-    if isinstance(node, ast.Constant):
-        v = node.value
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise ScenarioError(f"only numbers are allowed as constants, got {v!r}", path)
-        v = float(v)
-        if not math.isfinite(v):
-            raise ScenarioError(f"number {node.value!r} is not finite", path)
-        return ("num", v)
-    if isinstance(node, ast.Name):
-        if node.id == "year":
-            return ("year",)
-        if node.id in known:
-            return ("name", node.id)
-        if node.id in FUNCTIONS:
-            raise ScenarioError(f"'{node.id}' is a function; call it as {node.id}(...)", path)
-        raise ScenarioError(
-            f"unknown input '{node.id}'{suggest(node.id, list(known) + ['year'])}", path
-        )
-    if isinstance(node, ast.UnaryOp):
-        if isinstance(node.op, ast.USub):
-            return ("neg", _convert(node.operand, path, known, d))
-        if isinstance(node.op, ast.UAdd):
-            return _convert(node.operand, path, known, d)
-        raise ScenarioError("only unary minus and plus are allowed", path)
-    if isinstance(node, ast.BinOp):
-        op = _BINOPS.get(type(node.op))
-        if op is None:
-            hint = _HINTS.get(type(node.op), "operator not allowed")
-            raise ScenarioError(f"{hint}; allowed operators are + - * / **", path)
-        return (
-            "bin",
-            op,
-            _convert(node.left, path, known, d),
-            _convert(node.right, path, known, d),
-        )
-    if isinstance(node, ast.Compare):
-        if len(node.ops) != 1:
-            raise ScenarioError(
-                "chained comparisons such as a < b < c are not supported; "
-                "combine two comparisons with min() or where()",
-                path,
-            )
-        op = _CMPOPS.get(type(node.ops[0]))
-        if op is None:
-            raise ScenarioError("only < <= > >= == != comparisons are allowed", path)
-        return (
-            "cmp",
-            op,
-            _convert(node.left, path, known, d),
-            _convert(node.comparators[0], path, known, d),
-        )
-    if isinstance(node, ast.Call):
-        only = "only " + ", ".join(FUNCTIONS) + " can be called"
-        if not isinstance(node.func, ast.Name):
-            called = ast.unparse(node.func)
-            called = called if len(called) <= 40 else called[:37] + "..."
-            raise ScenarioError(f"cannot call '{called}'; {only}", path)
-        name = node.func.id
-        if name not in FUNCTIONS:
-            raise ScenarioError(
-                f"unknown function '{name}'{suggest(name, FUNCTIONS)}; {only}", path
-            )
-        if node.keywords:
-            raise ScenarioError(f"{name}() takes no keyword arguments", path)
-        lo, hi = FUNCTIONS[name]
-        n = len(node.args)
-        if n < lo or (hi is not None and n > hi):
-            want = f"{lo}" if lo == hi else f"at least {lo}"
-            raise ScenarioError(f"{name}() takes {want} arguments, got {n}", path)
-        if any(isinstance(a, ast.Starred) for a in node.args):
-            raise ScenarioError(f"{name}() does not accept *arguments", path)
-        return ("call", name, tuple(_convert(a, path, known, d) for a in node.args))
+    convert = _CONVERTERS.get(type(node))
+    if convert is not None:
+        return convert(node, path, known, depth + 1)
     if isinstance(node, ast.BoolOp):
         raise ScenarioError("'and'/'or' are not supported; use min(), max() or where()", path)
     kind = type(node).__name__
@@ -153,6 +84,90 @@ def _convert(node, path: str, known: set[str], depth: int) -> tuple:
         "year, + - * / **, comparisons and " + ", ".join(FUNCTIONS),
         path,
     )
+
+
+def _constant(node: ast.Constant, path: str, known: set[str], depth: int) -> tuple:
+    v = node.value
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ScenarioError(f"only numbers are allowed as constants, got {v!r}", path)
+    v = float(v)
+    if not math.isfinite(v):
+        raise ScenarioError(f"number {node.value!r} is not finite", path)
+    return ("num", v)
+
+
+def _name(node: ast.Name, path: str, known: set[str], depth: int) -> tuple:
+    if node.id == "year":
+        return ("year",)
+    if node.id in known:
+        return ("name", node.id)
+    if node.id in FUNCTIONS:
+        raise ScenarioError(f"'{node.id}' is a function; call it as {node.id}(...)", path)
+    raise ScenarioError(
+        f"unknown input '{node.id}'{suggest(node.id, list(known) + ['year'])}", path
+    )
+
+
+def _unary(node: ast.UnaryOp, path: str, known: set[str], depth: int) -> tuple:
+    if isinstance(node.op, ast.USub):
+        return ("neg", _convert(node.operand, path, known, depth))
+    if isinstance(node.op, ast.UAdd):
+        return _convert(node.operand, path, known, depth)
+    raise ScenarioError("only unary minus and plus are allowed", path)
+
+
+def _binary(node: ast.BinOp, path: str, known: set[str], depth: int) -> tuple:
+    op = _BINOPS.get(type(node.op))
+    if op is None:
+        hint = _HINTS.get(type(node.op), "operator not allowed")
+        raise ScenarioError(f"{hint}; allowed operators are + - * / **", path)
+    left = _convert(node.left, path, known, depth)
+    return ("bin", op, left, _convert(node.right, path, known, depth))
+
+
+def _compare(node: ast.Compare, path: str, known: set[str], depth: int) -> tuple:
+    if len(node.ops) != 1:
+        raise ScenarioError(
+            "chained comparisons such as a < b < c are not supported; "
+            "combine two comparisons with min() or where()",
+            path,
+        )
+    op = _CMPOPS.get(type(node.ops[0]))
+    if op is None:
+        raise ScenarioError("only < <= > >= == != comparisons are allowed", path)
+    left = _convert(node.left, path, known, depth)
+    return ("cmp", op, left, _convert(node.comparators[0], path, known, depth))
+
+
+def _call(node: ast.Call, path: str, known: set[str], depth: int) -> tuple:
+    only = "only " + ", ".join(FUNCTIONS) + " can be called"
+    if not isinstance(node.func, ast.Name):
+        called = ast.unparse(node.func)
+        called = called if len(called) <= 40 else called[:37] + "..."
+        raise ScenarioError(f"cannot call '{called}'; {only}", path)
+    name = node.func.id
+    if name not in FUNCTIONS:
+        raise ScenarioError(f"unknown function '{name}'{suggest(name, FUNCTIONS)}; {only}", path)
+    if node.keywords:
+        raise ScenarioError(f"{name}() takes no keyword arguments", path)
+    lo, hi = FUNCTIONS[name]
+    n = len(node.args)
+    if n < lo or (hi is not None and n > hi):
+        want = f"{lo}" if lo == hi else f"at least {lo}"
+        raise ScenarioError(f"{name}() takes {want} arguments, got {n}", path)
+    if any(isinstance(a, ast.Starred) for a in node.args):
+        raise ScenarioError(f"{name}() does not accept *arguments", path)
+    return ("call", name, tuple(_convert(a, path, known, depth) for a in node.args))
+
+
+_CONVERTERS = {
+    ast.Constant: _constant,
+    ast.Name: _name,
+    ast.UnaryOp: _unary,
+    ast.BinOp: _binary,
+    ast.Compare: _compare,
+    ast.Call: _call,
+}
 
 
 def names_in(tree: tuple) -> set[str]:

@@ -153,7 +153,8 @@ def _canonical_path(path: str) -> str:
 
 
 def apply_override(data: dict, path: str, value) -> None:
-    """Set ``value`` at ``path`` (``inputs.x.mean``, ``benefits[0].amount`` or ``benefits.0.amount``)."""
+    """Set ``value`` at ``path``: ``inputs.x.mean``, ``benefits[0].amount`` or
+    ``benefits.0.amount``."""
     segs = _segments(path)
     node = data
     where = ""

@@ -63,9 +63,32 @@ class Line:
         return f"{self.kind}[{self.index}]"
 
     @property
-    def anonymous_name(self) -> str:
-        """Name under which a distribution written directly as the amount is stored."""
-        return f"{self.kind}_{self.index}_amount"
+    def input_name(self) -> str:
+        """The name of a distribution written directly as this line's amount: the name its draws
+        are keyed on and its variable in the result dataset (:func:`line_input_name`)."""
+        return line_input_name(self.kind, self.name)
+
+
+def line_input_name(kind: str, name: str) -> str:
+    """``"<kind>: <line name>"``, e.g. ``"costs: Build and integration"``.
+
+    Keyed on the line's name, not its position, so inserting a line above leaves its draws alone.
+    The colon and space cannot occur in an input name, so it never collides with one, and a
+    benefit and a cost of the same name get different streams.  The name is made safe for
+    netCDF-4 files by writing ``%``, ``/``, control characters and trailing white space as
+    ``%XX`` (UTF-8 bytes, as in URLs); the mapping is one-to-one.
+    """
+    text = "".join(_escaped(ch) if ch in "%/" or _control(ch) else ch for ch in name)
+    kept = text.rstrip()
+    return f"{kind}: {kept}" + "".join(_escaped(ch) for ch in text[len(kept) :])
+
+
+def _control(ch: str) -> bool:
+    return ord(ch) < 32 or ord(ch) == 127
+
+
+def _escaped(ch: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in ch.encode("utf-8"))
 
 
 @dataclass(frozen=True)

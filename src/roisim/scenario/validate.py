@@ -118,80 +118,95 @@ def parse_scenario(
     """Validate a TOML document (as returned by ``tomllib``) into a Scenario."""
     data = _table(data, "")
     _check_keys(data, TOP_KEYS, "")
+    head = _parse_head(data)
+    runs, seed = _parse_simulation(data)
+    inputs, order = _parse_inputs(_table(data.get("inputs"), "inputs", required=False))
+    benefits = _parse_lines(data, "benefits", head["horizon_years"], inputs)
+    costs = _parse_lines(data, "costs", head["horizon_years"], inputs)
+    if not benefits and not costs:
+        raise ScenarioError("the scenario has no [[benefits]] or [[costs]] lines", "benefits")
+    return Scenario(
+        **head,
+        runs=runs,
+        seed=seed,
+        inputs=inputs,
+        order=order,
+        benefits=benefits,
+        costs=costs,
+        source_file=source_file,
+        source_sha256=sha256,
+    )
+
+
+def _parse_head(data: dict) -> dict:
+    """The [scenario] table: name, description, currency, horizon, timing and discount rate."""
     if "scenario" not in data:
         raise ScenarioError(
             "missing the [scenario] table (name, horizon_years, discount_rate)", "scenario"
         )
-    sc = _table(data["scenario"], "scenario")
-    _check_keys(sc, SCENARIO_KEYS, "scenario")
+    head = _table(data["scenario"], "scenario")
+    _check_keys(head, SCENARIO_KEYS, "scenario")
     for key in ("name", "horizon_years", "discount_rate"):
-        if key not in sc:
+        if key not in head:
             raise ScenarioError("is required", f"scenario.{key}")
-    name = _string(sc["name"], "scenario.name")
+    name = _string(head["name"], "scenario.name")
     if not name.strip():
         raise ScenarioError("must not be empty", "scenario.name")
     description = (
-        _string(sc["description"], "scenario.description") if "description" in sc else None
+        _string(head["description"], "scenario.description") if "description" in head else None
     )
-    currency = _string(sc.get("currency", "GBP"), "scenario.currency")
+    currency = _string(head.get("currency", "GBP"), "scenario.currency")
     if not re.fullmatch(r"[A-Z]{3}", currency):
         raise ScenarioError(
             f"must be a three-letter ISO 4217 code such as \"GBP\", got {currency!r}",
             "scenario.currency",
         )
-    horizon = _whole(sc["horizon_years"], "scenario.horizon_years", 1, MAX_HORIZON)
-    timing = sc.get("timing", "end-of-year")
+    horizon = _whole(head["horizon_years"], "scenario.horizon_years", 1, MAX_HORIZON)
+    timing = head.get("timing", "end-of-year")
     if timing not in TIMINGS:
         raise ScenarioError(
             f"must be \"end-of-year\" or \"mid-year\", got {timing!r}"
             f"{suggest(str(timing), TIMINGS)}",
             "scenario.timing",
         )
-    rate = _discount_rate(sc["discount_rate"])
+    return {
+        "name": name,
+        "description": description,
+        "currency": currency,
+        "horizon_years": horizon,
+        "timing": timing,
+        "discount_rate": _discount_rate(head["discount_rate"]),
+    }
 
+
+def _parse_simulation(data: dict) -> tuple[int, int]:
     sim = _table(data.get("simulation"), "simulation", required=False)
     _check_keys(sim, SIMULATION_KEYS, "simulation")
     runs = _whole(sim.get("runs", DEFAULT_RUNS), "simulation.runs", 1, MAX_RUNS)
     seed = _whole(sim.get("seed", DEFAULT_SEED), "simulation.seed", 0, 2**63 - 1)
+    return runs, seed
 
-    raw_inputs = _table(data.get("inputs"), "inputs", required=False)
-    inputs, order = _parse_inputs(raw_inputs)
 
-    lines = {}
-    for kind in ("benefits", "costs"):
-        raw = data.get(kind, [])
-        if not isinstance(raw, list):
-            raise ScenarioError(
-                f"must be an array of tables written [[{kind}]], got {_show(raw)}", kind
-            )
-        lines[kind] = tuple(
-            _parse_line(kind, i, item, horizon, inputs) for i, item in enumerate(raw)
+def _parse_lines(data: dict, kind: str, horizon: int, inputs: dict[str, Input]) -> tuple:
+    """The [[benefits]] or [[costs]] lines; their names must be unique within the kind, because a
+    line's own distribution is keyed on its name (``Line.input_name``)."""
+    raw = data.get(kind, [])
+    if not isinstance(raw, list):
+        raise ScenarioError(
+            f"must be an array of tables written [[{kind}]], got {_show(raw)}", kind
         )
-    if not lines["benefits"] and not lines["costs"]:
-        raise ScenarioError("the scenario has no [[benefits]] or [[costs]] lines", "benefits")
-    taken = set(inputs)
-    for line in lines["benefits"] + lines["costs"]:
-        if line.amount.kind == "dist" and line.anonymous_name in taken:
+    lines = tuple(_parse_line(kind, i, item, horizon, inputs) for i, item in enumerate(raw))
+    first: dict[str, Line] = {}
+    for line in lines:
+        if line.name in first:
+            other = first[line.name]
             raise ScenarioError(
-                f"input name '{line.anonymous_name}' is reserved for this line's amount",
-                f"inputs.{line.anonymous_name}",
+                f"the name {line.name!r} is already used by {other.path}; line names must be "
+                f"unique within {kind} (a line's draws are keyed on its name)",
+                f"{line.path}.name",
             )
-    return Scenario(
-        name=name,
-        currency=currency,
-        horizon_years=horizon,
-        discount_rate=rate,
-        timing=timing,
-        runs=runs,
-        seed=seed,
-        inputs=inputs,
-        order=order,
-        benefits=lines["benefits"],
-        costs=lines["costs"],
-        description=description,
-        source_file=source_file,
-        source_sha256=sha256,
-    )
+        first[line.name] = line
+    return lines
 
 
 def _discount_rate(v) -> float | Distribution:
@@ -299,7 +314,8 @@ def _dependency_order(inputs: dict[str, Input]) -> tuple[str, ...]:
 
 
 def parse_years(v, horizon: int, path: str) -> tuple[int, ...]:
-    """``"1.."``, ``"2..4"``, ``"0"``, ``3`` or ``[1, 2, 3]`` -> sorted tuple of years in 0..horizon."""
+    """``"1.."``, ``"2..4"``, ``"0"``, ``3`` or ``[1, 2, 3]`` -> the sorted tuple of years, each in
+    0..horizon."""
 
     def check(y: int) -> int:
         if not 0 <= y <= horizon:
@@ -358,6 +374,8 @@ def _parse_line(kind: str, i: int, item, horizon: int, inputs: dict[str, Input])
     item = _table(item, path)
     _check_keys(item, LINE_KEYS, path)
     name = _string(item.get("name", f"{kind[:-1]} {i + 1}"), f"{path}.name")
+    if not name.strip():
+        raise ScenarioError("must not be empty", f"{path}.name")
     if "amount" not in item:
         raise ScenarioError("is required", f"{path}.amount")
     names = list(inputs)

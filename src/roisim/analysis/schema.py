@@ -1,0 +1,243 @@
+"""The run summary, typed: the one definition that the JSON and every report read.
+
+``summarize`` builds this tree; ``RunSummary.to_dict()`` gives exactly what ``roisim run --json``
+prints and ``Result.summary`` holds (same keys, same order, same values), and
+``RunSummary.from_dict`` reads that back.  The text report (and later the HTML report and the
+workbook) read attributes, never string keys.
+
+::
+
+    RunSummary
+      roisim_version, scenario: ScenarioInfo (name, file, sha256),
+      runs, seed, currency, horizon_years, timing,
+      metrics: Metrics
+        npv: NpvFigures              + prob_positive, expected_shortfall_5
+        irr: IrrFigures              + prob_defined, prob_multiple
+        payback_years,
+        discounted_payback_years: PaybackFigures   + prob_within_horizon, mean_within_horizon
+        roi, bcr: RatioFigures       + prob_defined
+      cashflow_by_year: CashflowByYear (year, mean, p5, p95: one entry per year 0..H)
+
+Every metric's figures start with ``mean, sd, p5, p10, p25, p50, p75, p90, p95`` and
+``ci95``; its ``ci95`` holds a 95% Monte Carlo interval ``[low, high]`` (an ``Interval``) for
+the mean, for each percentile and for the metric's probability (``prob_positive``,
+``prob_defined`` or ``prob_within_horizon``; IRR's ``prob_multiple`` has none).  A figure that
+does not exist or is not finite (a mean over runs that do not all pay back, a percentile
+beyond the horizon) is ``None``: ``null`` in JSON.  The formulas are in docs/methodology.md,
+section 9.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import typing
+from dataclasses import dataclass, fields
+from typing import NamedTuple
+
+#: the percentiles every metric reports, in the order of its fields
+PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
+
+
+def finite(value) -> float | None:
+    """``value`` as a Python float, or None when it is missing, NaN or infinite."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+class Interval(NamedTuple):
+    """A 95% interval; ``[low, high]`` in JSON.  An end that does not exist is None."""
+
+    low: float | None
+    high: float | None
+
+    @classmethod
+    def of(cls, pair) -> Interval:
+        low, high = pair
+        return cls(finite(low), finite(high))
+
+
+class Record:
+    """Base of every node of the summary: ``to_dict`` and ``from_dict`` follow the fields."""
+
+    def to_dict(self) -> dict:
+        """Plain data in field order (Intervals and tuples become lists), ready for JSON."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        """The inverse of ``to_dict``: a mapping with exactly this node's keys."""
+        names = [f.name for f in fields(cls)]
+        if set(data) != set(names):
+            missing = sorted(set(names) - set(data))
+            unknown = sorted(set(data) - set(names))
+            raise ValueError(f"{cls.__name__}: missing keys {missing}, unknown keys {unknown}")
+        hints = _hints(cls)
+        return cls(**{name: _typed(hints[name], data[name]) for name in names})
+
+    @classmethod
+    def extend(cls, base: Record, **more):
+        """This node from ``base``, a node of a parent class, and the fields in ``more`` (which
+        may also replace some of base's): ``NpvFigures.extend(figures, prob_positive=...)``."""
+        inherited = {f.name: getattr(base, f.name) for f in fields(base)}
+        return cls(**{**inherited, **more})
+
+
+def _plain(value):
+    if isinstance(value, Record):
+        return value.to_dict()
+    if isinstance(value, tuple):  # an Interval or a per-year column
+        return [_plain(v) for v in value]
+    return value
+
+
+@functools.cache
+def _hints(cls) -> dict:
+    return typing.get_type_hints(cls)
+
+
+def _typed(hint, value):
+    if isinstance(hint, type) and issubclass(hint, Record):
+        return hint.from_dict(value)
+    if hint is Interval:
+        return Interval(*value)
+    if typing.get_origin(hint) is tuple:
+        return tuple(value)
+    return value
+
+
+@dataclass(frozen=True)
+class ScenarioInfo(Record):
+    name: str
+    file: str | None  # None for a scenario loaded from text
+    sha256: str | None
+
+
+@dataclass(frozen=True)
+class Intervals(Record):
+    """``ci95`` of a metric: the intervals of its mean and of each of its percentiles."""
+
+    mean: Interval
+    p5: Interval
+    p10: Interval
+    p25: Interval
+    p50: Interval
+    p75: Interval
+    p90: Interval
+    p95: Interval
+
+    def percentile(self, p: int) -> Interval:
+        return getattr(self, f"p{p}")
+
+
+@dataclass(frozen=True)
+class NpvIntervals(Intervals):
+    prob_positive: Interval  # Wilson
+
+
+@dataclass(frozen=True)
+class DefinedIntervals(Intervals):
+    prob_defined: Interval  # Wilson
+
+
+@dataclass(frozen=True)
+class HorizonIntervals(Intervals):
+    prob_within_horizon: Interval  # Wilson
+
+
+@dataclass(frozen=True)
+class MetricFigures(Record):
+    """Mean, sd and percentiles of one metric (over the runs where it is defined), with ``ci95``."""
+
+    mean: float | None
+    sd: float | None
+    p5: float | None
+    p10: float | None
+    p25: float | None
+    p50: float | None
+    p75: float | None
+    p90: float | None
+    p95: float | None
+    ci95: Intervals
+
+    def percentile(self, p: int) -> float | None:
+        return getattr(self, f"p{p}")
+
+
+@dataclass(frozen=True)
+class NpvFigures(MetricFigures):
+    ci95: NpvIntervals
+    prob_positive: float  # P(NPV > 0), strictly
+    expected_shortfall_5: float | None  # mean NPV of the worst ceil(5% of runs) runs
+
+
+@dataclass(frozen=True)
+class IrrFigures(MetricFigures):
+    ci95: DefinedIntervals
+    prob_defined: float  # share of runs with an IRR
+    prob_multiple: float  # share of runs with several IRRs (the smallest is reported)
+
+
+@dataclass(frozen=True)
+class PaybackFigures(MetricFigures):
+    """Percentiles over all runs; ``mean`` and ``sd`` are None when a run does not pay back."""
+
+    ci95: HorizonIntervals
+    prob_within_horizon: float
+    mean_within_horizon: float | None  # mean over the runs that pay back
+
+
+@dataclass(frozen=True)
+class RatioFigures(MetricFigures):
+    """ROI or BCR: over the runs where costs are not zero."""
+
+    ci95: DefinedIntervals
+    prob_defined: float
+
+
+@dataclass(frozen=True)
+class Metrics(Record):
+    """One entry per metric, in the engine's order (``roisim.engine.plan.METRICS``)."""
+
+    npv: NpvFigures
+    irr: IrrFigures
+    payback_years: PaybackFigures
+    discounted_payback_years: PaybackFigures
+    roi: RatioFigures
+    bcr: RatioFigures
+
+
+@dataclass(frozen=True)
+class CashflowByYear(Record):
+    """Net cash flow (benefits - costs) of each year 0..H: mean, P5 and P95 over all runs."""
+
+    year: tuple[int, ...]
+    mean: tuple[float | None, ...]
+    p5: tuple[float | None, ...]
+    p95: tuple[float | None, ...]
+
+    def rows(self):
+        """(year, mean, p5, p95) for each year."""
+        return zip(self.year, self.mean, self.p5, self.p95)
+
+
+@dataclass(frozen=True)
+class RunSummary(Record):
+    """The summary of one simulation: what ``roisim run --json`` prints."""
+
+    roisim_version: str
+    scenario: ScenarioInfo
+    runs: int
+    seed: int
+    currency: str
+    horizon_years: int
+    timing: str
+    metrics: Metrics
+    cashflow_by_year: CashflowByYear
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """Strict JSON (no NaN or Infinity): ``roisim run --json``."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)

@@ -1,0 +1,57 @@
+"""The passes of ``summarize``: how many run, and that the typed and plain forms agree."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from shared_scenarios import MIXED
+
+import roisim
+import roisim.analysis.summary as summary
+from roisim.analysis.schema import CashflowByYear, Metrics
+from roisim.engine.blocks import ArraySource
+
+RUNS = 70_001  # two summary blocks
+
+
+def _passes(monkeypatch, cap=None):
+    if cap is not None:
+        monkeypatch.setattr(summary, "CAP", cap)
+    seen = []
+    r = roisim.simulate(
+        roisim.load_scenario(MIXED),
+        runs=RUNS,
+        seed=5,
+        summary_only=True,
+        progress=lambda p, done, total: seen.append(p),
+    )
+    return r, max(seen)
+
+
+def test_no_split_bins_takes_two_passes(monkeypatch):
+    _, passes = _passes(monkeypatch)
+    assert passes == 2  # moments and histograms, then the copied bins
+
+
+@pytest.mark.parametrize("cap", [1, 2])
+def test_split_bins_take_at_most_the_stated_rounds(monkeypatch, cap):
+    """With bins split into sub-bins the summary needs every round of the loop, no more, and
+    gives the same figures."""
+    base, _ = _passes(monkeypatch)
+    refined, passes = _passes(monkeypatch, cap)
+    assert passes == summary.ROUNDS == 3
+    assert refined.summary == base.summary
+
+
+def test_summarize_is_the_plain_form_of_summarize_figures():
+    """The figures of the per-run arrays, summarised again, are simulate's figures."""
+    runs = 3_000
+    r = roisim.simulate(roisim.load_scenario(MIXED), runs=runs, seed=9)
+    rows = [r.dataset[m].values for m in summary.METRICS] + [r.dataset["net_cashflow"].values.T]
+    values = np.ascontiguousarray(np.vstack(rows))
+    several = round(r.figures.metrics.irr.prob_multiple * runs)
+    metrics, cashflow = summary.summarize_figures(ArraySource(values, 1), runs, several)
+    assert isinstance(metrics, Metrics) and isinstance(cashflow, CashflowByYear)
+    assert metrics == r.figures.metrics and cashflow == r.figures.cashflow_by_year
+    plain = summary.summarize(ArraySource(values, 1), runs, several)
+    assert plain == (metrics.to_dict(), cashflow.to_dict())
