@@ -1256,3 +1256,23 @@ def test_unknown_function_is_named_with_the_allowed_list(load_path, expr, called
 
     err = load_path(with_input(f"x = {json.dumps(expr)}"), "inputs.x", f"'{called}'")
     assert "only " + ", ".join(FUNCTIONS) + " can be called" in str(err)
+
+
+@pytest.mark.parametrize("dist,lowest", [
+    ('{ dist = "poisson", mean = 3 }', 0.0),
+    ('{ dist = "binomial", n = 4, p = 0.5 }', 0.0),
+    ('{ dist = "binomial", n = 4, p = 1.0 }', 4.0),
+    ('{ dist = "discrete", values = [2, 5], weights = [0.5, 0.5] }', 2.0),
+])
+def test_discrete_cost_distribution_that_cannot_be_negative_is_allowed(dist, lowest):
+    """A count can be a cost: its lowest producible value is the support's lower end (scipy's
+    ppf(0) is one below it, -1 for a poisson, which once rejected these)."""
+    from roisim.scenario.validate import lowest_value
+    sc = roisim.load_scenario(make(costs=f'[[costs]]\nname = "Count"\namount = {dist}\n'))
+    assert lowest_value(sc.costs[0].amount.dist) == lowest
+
+
+def test_discrete_cost_distribution_with_a_negative_value_is_refused(load_path):
+    text = make(costs='[[costs]]\nname = "Swing"\n'
+                      'amount = { dist = "discrete", values = [-1, 5], weights = [0.5, 0.5] }\n')
+    load_path(text, "costs[0].amount", "negative")

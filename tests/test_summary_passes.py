@@ -10,6 +10,7 @@ import roisim
 import roisim.analysis.summary as summary
 from roisim.analysis.schema import CashflowByYear, Metrics
 from roisim.engine.blocks import ArraySource
+from roisim.engine.layout import METRICS
 
 RUNS = 70_001  # two summary blocks
 
@@ -47,7 +48,7 @@ def test_summarize_is_the_plain_form_of_summarize_figures():
     """The figures of the per-run arrays, summarised again, are simulate's figures."""
     runs = 3_000
     r = roisim.simulate(roisim.load_scenario(MIXED), runs=runs, seed=9)
-    rows = [r.dataset[m].values for m in summary.METRICS] + [r.dataset["net_cashflow"].values.T]
+    rows = [r.dataset[m].values for m in METRICS] + [r.dataset["net_cashflow"].values.T]
     values = np.ascontiguousarray(np.vstack(rows))
     several = round(r.figures.metrics.irr.prob_multiple * runs)
     metrics, cashflow = summary.summarize_figures(ArraySource(values, 1), runs, several)

@@ -154,10 +154,14 @@ class Result:
             raise
 
     def __repr__(self) -> str:
-        # no figures here: numbers are formatted by roisim.report.numbers, which this
-        # top-level module must not import (roisim.report reads roisim.analysis, which builds
-        # Results); print roisim.report.text.render_report(result.figures) for the report
+        # a one-line label for a notebook cell, in plain Python formats: roisim.report formats
+        # figures for reports, and this top-level module must not import it (report reads
+        # analysis, which builds Results); render_report(result.figures) prints the report
         if self.figures is None:
             return f"<roisim.Result: {', '.join(self.summary)}>"
         s = self.figures
-        return f"<roisim.Result '{s.scenario.name}': {s.runs} runs, seed {s.seed}, {s.currency}>"
+        npv = s.metrics.npv
+        mean = "n/a" if npv.mean is None else f"{npv.mean:,.0f} {s.currency}"
+        share = "n/a" if npv.prob_positive is None else f"{npv.prob_positive:.1%}"
+        return (f"<roisim.Result '{s.scenario.name}': {s.runs:,} runs, seed {s.seed}, "
+                f"mean NPV {mean}, P(NPV>0) {share}>")

@@ -8,7 +8,8 @@ from roisim._version import __version__
 from roisim.analysis.schema import CashflowByYear, Metrics, RunSummary, ScenarioInfo
 from roisim.analysis.summary import summarize_figures
 from roisim.engine.blocks import ArraySource
-from roisim.engine.plan import METRICS, build_plan
+from roisim.engine.layout import SEVERAL_IRRS, n_rows
+from roisim.engine.plan import build_plan
 from roisim.engine.run import KernelSource, default_threads, run_range
 from roisim.errors import ScenarioError
 from roisim.result import Result, build_dataset
@@ -51,7 +52,7 @@ def run_summary(
 
 def result_bytes(plan, runs: int, keep_inputs: bool = True) -> int:
     """Memory the per-run results of ``runs`` runs take when kept."""
-    per_run = len(METRICS) + plan.years
+    per_run = n_rows(plan.years)
     if keep_inputs:
         per_run += len(plan.run_inputs) + len(plan.year_inputs) * plan.years
     return 8 * per_run * runs
@@ -78,6 +79,11 @@ def simulate(
     progress=None,
     executor=None,
     keep_inputs: bool = True,
+    *,
+    hold: dict | None = None,
+    scale: dict | None = None,
+    line_scale: dict | None = None,
+    delay: dict | None = None,
 ) -> Result:
     """Simulate ``runs`` runs of ``scenario`` (defaults from its [simulation] table).
 
@@ -92,6 +98,12 @@ def simulate(
         ``roisim.engine.distributed``); implies summary_only.
     keep_inputs : keep every sampled input in ``Result.dataset`` (default).  False keeps only the
         metrics and net cash flows: less memory and time when the inputs are not needed.
+    hold, scale, line_scale, delay : run a variant of the scenario on the same draws (common
+        random numbers), without recompiling: ``hold={"x": 3.0}`` holds input ``x`` at 3 while
+        every other input is drawn as usual; ``scale={"x": 1.1}`` multiplies its draws by 1.1;
+        ``line_scale={"costs[0]": 1.3}`` multiplies a line (or ``"benefits"``/``"costs"``);
+        ``delay={"benefits": 1}`` starts lines a year later.  See
+        :func:`roisim.engine.variants.vary` for the names each accepts.
 
     The same seed gives bit-identical results whatever ``threads`` or the executor is.
 
@@ -122,7 +134,7 @@ def simulate(
         raise TypeError("simulate expects a Scenario from roisim.load_scenario")
     runs, seed = _check_runs_seed(scenario, runs, seed)
     threads = threads or default_threads()
-    plan = build_plan(scenario, seed)
+    plan = build_plan(scenario, seed, hold=hold, scale=scale, line_scale=line_scale, delay=delay)
     if summary_only is None:
         summary_only = (
             executor is not None or result_bytes(plan, runs, keep_inputs) > memory_limit()
@@ -156,7 +168,7 @@ def _in_memory(plan, runs: int, seed: int, threads: int, keep_inputs: bool, prog
     metrics, cashflow = summarize_figures(
         ArraySource(arrays.values, threads),
         runs,
-        int(arrays.flags[0]),
+        int(arrays.flags[SEVERAL_IRRS]),
         progress=(lambda p, done: progress(p + 1, done, runs)) if progress else None,
     )
     return metrics, cashflow, lambda: build_dataset(plan, arrays, seed)

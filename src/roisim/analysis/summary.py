@@ -43,15 +43,15 @@ from roisim.analysis.schema import (
     finite,
 )
 from roisim.engine.blocks import NO_BIN, PassSpec
-from roisim.engine.plan import METRICS
+from roisim.engine.layout import FIRST_CASHFLOW_ROW, N_METRICS, ROW, SEVERAL_IRRS
 from roisim.engine.precompile import wait as wait_for_precompile
+from roisim.kernels import reduce
 from roisim.kernels.reduce import M2, MEAN, N_FIN, N_NAN, N_NEGINF, N_POS, N_POSINF, VMAX, VMIN
 
 NB_METRIC = 1 << 16  # bins of a metric's histogram, and of every sub-histogram
 NB_YEAR = 1 << 12  # bins of a year's net cash flow histogram
 CAP = 1 << 21  # values copied out of one bin before it is histogrammed again
-N_METRICS = len(METRICS)
-NPV = METRICS.index("npv")
+NPV = ROW["npv"]
 TAIL_SHARE = 0.05  # the expected shortfall is the mean NPV of the worst 5% of runs
 CASHFLOW_PERCENTILES = (5, 95)
 
@@ -84,11 +84,17 @@ def _histogram_range(pilot_row: np.ndarray) -> tuple[float, float]:
 def _bin_filter(lo, hi, n_bins, k, sub=None) -> np.ndarray:
     """The kernels' description of one bin: (lo, width⁻¹, bins, k) of the top-level histogram,
     then the same four for a sub-histogram of that bin (zeros when there is none)."""
-    description = np.zeros(8)
-    description[:4] = lo, n_bins / (hi - lo), n_bins, k
+    description = np.zeros(reduce.BIN_FILTER_SIZE)
+    description[reduce.BIN_LO] = lo
+    description[reduce.BIN_SCALE] = n_bins / (hi - lo)
+    description[reduce.BIN_COUNT] = n_bins
+    description[reduce.BIN_INDEX] = k
     if sub is not None:
         sub_lo, sub_hi, sub_bins, sub_k = sub
-        description[4:] = sub_lo, sub_bins / (sub_hi - sub_lo), sub_bins, sub_k
+        description[reduce.SUB_LO] = sub_lo
+        description[reduce.SUB_SCALE] = sub_bins / (sub_hi - sub_lo)
+        description[reduce.SUB_COUNT] = sub_bins
+        description[reduce.SUB_INDEX] = sub_k
     return description
 
 
@@ -290,7 +296,7 @@ def summarize_figures(
     histograms, first = _first_pass(source, passes)
     moments = merge_moments(first.moments)
     if multiple_irr is None:
-        multiple_irr = int(first.flags[0]) if first.flags is not None else 0
+        multiple_irr = int(first.flags[SEVERAL_IRRS]) if first.flags is not None else 0
     n_defined = [runs - int(row[N_NAN]) for row in moments]
     tail_rank = max(1, math.ceil(TAIL_SHARE * runs)) - 1
     stats = _OrderStatistics(moments, histograms, n_defined, tail_rank)
@@ -386,14 +392,13 @@ def _share(count: int, runs: int) -> tuple[float, Interval]:
 
 
 def _metrics(stats: _OrderStatistics, runs: int, multiple_irr: int) -> Metrics:
-    row = METRICS.index
     return Metrics(
         npv=_npv(stats, runs),
-        irr=_irr(stats, row("irr"), runs, multiple_irr),
-        payback_years=_payback(stats, row("payback_years"), runs),
-        discounted_payback_years=_payback(stats, row("discounted_payback_years"), runs),
-        roi=_ratio(stats, row("roi"), runs),
-        bcr=_ratio(stats, row("bcr"), runs),
+        irr=_irr(stats, ROW["irr"], runs, multiple_irr),
+        payback_years=_payback(stats, ROW["payback_years"], runs),
+        discounted_payback_years=_payback(stats, ROW["discounted_payback_years"], runs),
+        roi=_ratio(stats, ROW["roi"], runs),
+        bcr=_ratio(stats, ROW["bcr"], runs),
     )
 
 
@@ -445,7 +450,7 @@ def _ratio(stats: _OrderStatistics, variable: int, runs: int) -> RatioFigures:
 
 def _cashflow_by_year(stats: _OrderStatistics) -> CashflowByYear:
     years = range(len(stats.n_defined) - N_METRICS)
-    rows = [N_METRICS + t for t in years]
+    rows = [FIRST_CASHFLOW_ROW + t for t in years]
 
     def percentile(p: int) -> tuple[float | None, ...]:
         return tuple(

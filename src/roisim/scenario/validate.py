@@ -102,11 +102,10 @@ def lowest_value(dist: Distribution) -> float:
     """The smallest value the sampler can produce (uniforms never go below 2**-53)."""
     frozen = dist.scipy()
     if dist.discrete:
-        return (
-            float(frozen.ppf(0.0))
-            if dist.family not in ("discrete", "constant")
-            else float(frozen.xk[0])
-        )
+        if dist.family in ("discrete", "constant"):
+            return float(frozen.xk[0])
+        # not ppf(0): scipy gives the support's lower end minus 1 there (-1 for a poisson)
+        return float(frozen.ppf(2.0**-53))
     flo = float(frozen.cdf(dist.lower)) if dist.lower is not None else 0.0
     return float(frozen.ppf(flo + dist.mass * 2.0**-53))
 
