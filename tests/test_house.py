@@ -5,6 +5,7 @@ fails when it is broken on purpose, so a back-edge or a cycle cannot land unnoti
 """
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -116,3 +117,22 @@ def test_loading_and_validating_a_scenario_never_imports_numba():
                          timeout=300, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "NO NUMBA", out.stdout
+
+
+def _code_lines(node) -> int:
+    """Lines of a function without its docstring."""
+    lines = node.end_lineno - node.lineno + 1
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None),
+                                                              ast.Constant):
+        lines -= body[0].end_lineno - body[0].lineno + 1
+    return lines
+
+
+def test_no_function_is_longer_than_60_lines():
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _code_lines(node) > 60:
+                long.append(f"{path.relative_to(SRC)}:{node.lineno} {node.name}")
+    assert not long, long
