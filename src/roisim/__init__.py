@@ -24,17 +24,14 @@ _LAZY = {
     "simulate": ("roisim.analysis.simulate", "simulate"),
     "Result": ("roisim.result", "Result"),
     "finance": ("roisim.finance", None),
+    "sensitivity": ("roisim.analysis.sensitivity", "sensitivity"),
+    "stress": ("roisim.analysis.stress", "stress"),
+    "breakeven": ("roisim.analysis.breakeven", "breakeven"),
+    "compare": ("roisim.analysis.compare", "compare"),
 }
 
-__all__ = [
-    "__version__",
-    "ScenarioError",
-    "load_scenario",
-    "simulate",
-    "Scenario",
-    "Result",
-    "finance",
-]
+__all__ = ["__version__", "ScenarioError", "load_scenario", "simulate", "Scenario", "Result",
+           "finance", "sensitivity", "stress", "breakeven", "compare"]
 
 
 def __getattr__(name: str):

@@ -8,32 +8,16 @@ import sys
 import click
 
 from roisim._version import __version__
+from roisim.cli.options import RunsType, fail
 from roisim.errors import ScenarioError
 
 
-class RunsType(click.ParamType):
-    """Accepts 200000, 200_000, 2e5 and 1e6."""
+def _analysis_commands() -> list:
+    from roisim.cli.compare import compare
+    from roisim.cli.sensitivity import sensitivity
+    from roisim.cli.stress import breakeven, stress
 
-    name = "N"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, int):
-            return value
-        text = str(value).replace("_", "").replace(",", "").strip()
-        try:
-            v = float(text)
-        except ValueError:
-            self.fail(
-                f"expected a whole number of runs such as 200000 or 1e6, got {value!r}", param, ctx
-            )
-        if not v.is_integer() or v < 1:
-            self.fail(f"expected a whole number of runs >= 1, got {value!r}", param, ctx)
-        return int(v)
-
-
-def _fail(err: ScenarioError) -> None:
-    click.echo(f"error: {err}", err=True)
-    sys.exit(2)
+    return [sensitivity, stress, breakeven, compare]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -159,7 +143,7 @@ def _simulate(
     except ScenarioError as err:
         if bar:
             bar.close()
-        _fail(locate(err, scenario_file))
+        fail(locate(err, scenario_file))
     except KeyboardInterrupt:
         if bar:
             bar.close()
@@ -204,8 +188,13 @@ def validate(scenario_file, overrides):
         scenario = load_scenario(scenario_file, list(overrides))
         build_plan(scenario)  # tables and samplers: catches what only shows up when planning
     except ScenarioError as err:
-        _fail(locate(err, scenario_file))
+        fail(locate(err, scenario_file))
     click.echo(render_validation(scenario, describe(scenario)))
+
+
+# the analysis commands, one module each (they import their maths only when they run)
+for _command in _analysis_commands():
+    main.add_command(_command)
 
 
 def entry() -> None:
