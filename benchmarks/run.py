@@ -11,7 +11,9 @@ Sections (see benchmarks/README.md):
      scenarios/fintech.toml and benchmarks/ten_inputs.toml;
   2. IRR rows/s per core: roisim.kernels.metrics.irr_rows, numpy_financial.irr, a vectorised Newton;
   3. peak RSS of fresh subprocesses: fintech in memory and streaming;
-  4. cold and warm wall time of the command line;
+  4. cold and warm wall time of the command line, and warm wall time of the analysis commands
+     (`roisim sensitivity scenarios/fintech.toml --runs 1000000`; `roisim compare` of
+     fintech.toml and fintech-buy.toml at the default runs);
   5. a Markdown report with PASS/FAIL against the targets (--output).
 
 Memory and command-line figures are measured first, while this process is still small, in fresh
@@ -594,6 +596,76 @@ def cli_section(rep: Report, res: dict) -> None:
     )
 
 
+ANALYSIS_REPEATS = 3  # timed runs of each analysis command, after one warm-up run
+LONG_COMMAND = 20.0  # seconds: a command whose warm-up takes longer is timed once
+
+
+def analysis_commands(quick: bool) -> list[tuple[str, list[str]]]:
+    """The issue-9 analysis commands that the benchmark times (label, arguments)."""
+    sens_runs = "100000" if quick else "1000000"
+    return [
+        (f"sensitivity, {fmt_n(int(sens_runs))} runs",
+         ["sensitivity", "scenarios/fintech.toml", "--runs", sens_runs]),
+        ("compare, two options, default runs",
+         ["compare", "scenarios/fintech.toml", "scenarios/fintech-buy.toml"]),
+        (f"compare, two options, {fmt_n(int(sens_runs))} runs",
+         ["compare", "scenarios/fintech.toml", "scenarios/fintech-buy.toml", "--runs", sens_runs]),
+    ]
+
+
+def time_command(exe: Path, args: list[str]) -> dict:
+    """Warm wall time of ``roisim ARGS`` as a subprocess: one warm-up run (kernels compiled into
+    the normal cache if needed), then ANALYSIS_REPEATS timed runs (one when the warm-up took
+    longer than LONG_COMMAND seconds).  A command that fails (for example one that is not built
+    yet) is recorded as not available, with its error line."""
+    env = dict(os.environ)
+    env.pop("ROISIM_MEMORY_LIMIT", None)
+    times: list[float] = []
+    repeats = ANALYSIS_REPEATS
+    while len(times) < repeats + 1:
+        t0 = time.perf_counter()
+        p = subprocess.run([str(exe), *args], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+        times.append(time.perf_counter() - t0)
+        if p.returncode != 0:
+            lines = [ln for ln in p.stderr.strip().splitlines() if ln.strip()]
+            return {"available": False, "reason": lines[-1] if lines else f"exit {p.returncode}"}
+        if len(times) == 1 and times[0] > LONG_COMMAND:
+            repeats = 1
+    timed = times[1:]
+    return {"available": True, "times": timed, "median": sorted(timed)[len(timed) // 2]}
+
+
+def analysis_section(quick: bool, rep: Report, res: dict) -> None:
+    exe = Path(sys.executable).parent / "roisim"
+    if not exe.exists():
+        exe = Path(shutil.which("roisim") or "roisim")
+    rows, out = [], {}
+    for label, args in analysis_commands(quick):
+        status(f"analysis command: roisim {' '.join(args)}")
+        m = time_command(exe, args)
+        out[label] = m
+        if m["available"]:
+            rows.append([label, f"`roisim {' '.join(args)}`", f"{m['median']:.2f} s",
+                         ", ".join(f"{t:.2f}" for t in m["times"])])
+        else:
+            rows.append([label, f"`roisim {' '.join(args)}`", "not available",
+                         m["reason"].replace("|", "\\|")])
+    res["analysis"] = out
+    rep.add("## Analysis commands, warm wall time")
+    rep.add()
+    rep.add(
+        "Each command runs as a subprocess from the repository root, from process start to exit, "
+        f"with roisim's normal cache: one warm-up run, then {ANALYSIS_REPEATS} timed runs (median "
+        f"reported; one timed run when the warm-up took over {LONG_COMMAND:.0f} s). `compare` "
+        "runs both options (at fintech.toml's [simulation] runs, 200,000, unless `--runs` is "
+        "given), in memory, and their paired differences on common random numbers. A command "
+        "that exits with an error is recorded as not available, with its error."
+    )
+    rep.add()
+    rep.table(["command", "arguments", "median wall time", "timed runs (s) or reason"], rows)
+
+
 def targets_section(res: dict, quick: bool, n_stream: int, rep: Report) -> None:
     rows = []
     for name in SCENARIOS:
@@ -735,6 +807,7 @@ def main() -> int:
     # memory and CLI first, in fresh subprocesses, while this process is small
     memory_section(n_inmem, n_stream, rep, res)
     cli_section(rep, res)
+    analysis_section(args.quick, rep, res)
 
     rep.add("## Throughput (compile excluded)")
     rep.add()

@@ -14,7 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from roisim.analysis.correlation import contribution_to_variance, spearman
+from roisim.analysis.correlation import (
+    average_ranks,
+    contribution_to_variance,
+    rank_correlation,
+    spearman,
+)
 from roisim.analysis.given_data import given_data
 from roisim.analysis.value_of_information import evpi, evppi
 
@@ -171,3 +176,62 @@ def test_evppi_follows_a_nonlinear_conditional_mean():
     y = 10 * (u - 0.5) ** 2 - 1
     assert evppi(u, y) == pytest.approx(evpi(y)[0], rel=0.03)
     assert evppi(u, y, knots=0) < 0.05 * evpi(y)[0]
+
+
+# --------------------------------------------------------------------------- ranks, shared work
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.integers(-3, 3).map(float), st.floats(-1e6, 1e6),
+                          st.sampled_from([math.inf, -math.inf])), min_size=1, max_size=80))
+def test_average_ranks_agree_with_scipy(values):
+    x = np.array(values, float)
+    assert average_ranks(x) == pytest.approx(stats.rankdata(x), abs=0)
+    order = np.argsort(x, kind="stable")
+    assert np.array_equal(average_ranks(x, order), average_ranks(x))
+
+
+def test_rank_correlation_of_average_ranks_is_spearman():
+    x, y = linear(n=20_000)
+    r = rank_correlation(average_ranks(x[:, 0]), average_ranks(y))
+    assert r == pytest.approx(stats.spearmanr(x[:, 0], y).statistic, abs=1e-12)
+
+
+def test_given_data_counts_non_finite_runs_in_their_bin_but_not_in_its_mean():
+    x = np.arange(20.0)
+    y = x.copy()
+    y[[0, 1]] = np.nan          # bin 0 (runs 0, 1): no finite value
+    y[3] = np.inf               # bin 1 (runs 2, 3): mean of run 2 alone
+    out = given_data(x, y)
+    assert out["bins"][0] is None and out["bins"][1] == 2.0 and out["bins"][2] == 4.5
+    assert out["low"] == 2.0 and out["high"] == 18.5
+    order = np.argsort(x, kind="stable")
+    assert given_data(x, y, order=order) == out
+
+
+def test_given_data_with_no_finite_metric():
+    out = given_data(np.arange(30.0), np.full(30, np.nan))
+    assert out == {"bins": [None] * 10, "low": None, "high": None}
+
+
+def test_the_blockwise_spline_is_the_least_squares_fit():
+    from roisim.analysis import value_of_information as voi
+    x, y = linear(n=150_000)                       # more runs than one block (2^16)
+    z = voi.normal_scores(x[:, 0])
+    step = z.size // voi.KNOT_SAMPLE                # the knots come from every step-th run
+    cuts = np.unique(np.quantile(z[::step], np.linspace(0, 1, voi.SPLINE_KNOTS + 2)[1:-1]))
+    basis = np.column_stack([np.ones_like(z), z, *(np.maximum(z - c, 0) for c in cuts)])
+    direct = basis @ np.linalg.lstsq(basis, y, rcond=None)[0]
+    assert voi.conditional_mean(x[:, 0], y) == pytest.approx(direct, rel=1e-9, abs=1e-9)
+
+
+def test_evppi_with_ranks_given_is_the_same():
+    x, y = linear(n=50_000)
+    for i in range(4):
+        assert evppi(x[:, i], y, ranks=average_ranks(x[:, i])) == evppi(x[:, i], y)
+
+
+def test_evppi_of_a_discrete_input_with_few_values():
+    """A bernoulli switch decides the sign: E[NPV | switch] is exact with two values."""
+    rng = np.random.default_rng(8)
+    on = (rng.uniform(size=100_000) < 0.4).astype(float)
+    y = np.where(on == 1.0, 50.0, -10.0) + rng.normal(0, 5, on.size)
+    assert evppi(on, y) == pytest.approx(0.6 * 10.0, rel=0.02)   # learn off: avoid −10

@@ -2,10 +2,93 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
+
+from roisim.cli.options import RunsType, fail
+from roisim.errors import ScenarioError
 
 
 @click.command()
-def compare():
-    """compare options on common random numbers (not built yet)."""
-    raise click.ClickException("roisim compare is not built yet")
+@click.argument("scenario_files", nargs=-1, metavar="A.toml B.toml [C.toml ...]")
+@click.option(
+    "--runs",
+    type=RunsType(),
+    default=None,
+    help="Runs of every option, e.g. 200000 or 1e6 (default: the first file's [simulation].runs).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=None,
+    help="Random seed of every option (default: the first file's [simulation].seed).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as one JSON object.")
+@click.option(
+    "--summary-only",
+    is_flag=True,
+    help="Keep no per-run data: stream blocks of runs into summaries "
+    "(bounded memory; the same figures).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 1024),
+    default=None,
+    help="Worker threads (default: NUMBA_NUM_THREADS or all CPUs).",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar on stderr (warnings are still shown).")
+def compare(scenario_files, runs, seed, as_json, summary_only, threads, quiet):
+    """Compare options A.toml, B.toml, ... on common random numbers.
+
+    Every option runs the same runs with the same seed, so inputs with the same name take the
+    same draws and NPV(option) - NPV(first) is measured run by run.  Prints each option's
+    headline figures, the distribution of that difference with P(better than the first), and
+    P(each option is best).  Options must share a currency; different horizons or discount
+    rates are compared with a warning on stderr.
+    """
+    from roisim.cli.progress import ProgressLine
+    from roisim.report.compare import render_comparison
+
+    if len(scenario_files) < 2:
+        fail(ScenarioError(
+            f"compare needs at least two scenario files, got {len(scenario_files)}",
+            "",
+        ))
+    bar = ProgressLine() if (not quiet and sys.stderr.isatty()) else None
+    try:
+        comparison = _compare(scenario_files, runs, seed, summary_only, threads, bar)
+    finally:
+        if bar:
+            bar.close()
+    for warning in comparison.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(comparison.to_json() if as_json else render_comparison(comparison.figures))
+
+
+def _compare(scenario_files, runs, seed, summary_only, threads, bar):
+    """Load every file and compare them; a user error exits 2 as one line."""
+    from roisim.analysis.compare import compare as compare_options
+    from roisim.engine.precompile import start_if_cold
+    from roisim.scenario.loading import load_scenario, locate
+
+    scenarios = []
+    for file in scenario_files:
+        try:
+            scenarios.append(load_scenario(file))
+        except ScenarioError as err:
+            fail(locate(err, file))
+    start_if_cold()  # first run after install: compile shared kernels on the other core
+    try:
+        return compare_options(
+            scenarios,
+            runs=runs,
+            seed=seed,
+            threads=threads,
+            summary_only=True if summary_only else None,
+            progress=bar,
+        )
+    except ScenarioError as err:
+        if bar:
+            bar.close()
+        fail(locate(err, err.file) if err.file else err)

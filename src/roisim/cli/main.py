@@ -75,6 +75,13 @@ def main():
     help="Worker threads (default: NUMBA_NUM_THREADS or all CPUs).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar or status messages on stderr.")
+@click.option(
+    "--stress",
+    "stress_case",
+    default=None,
+    metavar="NAME",
+    help="Run the [[stress]] case NAME as the scenario (on the same draws as the base case).",
+)
 def run(
     scenario_file,
     runs,
@@ -86,6 +93,7 @@ def run(
     dask_address,
     threads,
     quiet,
+    stress_case,
 ):
     """Simulate SCENARIO.toml and report NPV, IRR, payback, ROI and BCR."""
     from roisim.cli.progress import ProgressLine
@@ -94,7 +102,8 @@ def run(
     bar = ProgressLine() if (not quiet and sys.stderr.isatty()) else None
     try:
         result = _simulate(
-            scenario_file, overrides, runs, seed, output, summary_only, dask_address, threads, bar
+            scenario_file, overrides, runs, seed, output, summary_only, dask_address, threads, bar,
+            stress_case,
         )
     finally:
         if bar:
@@ -105,9 +114,11 @@ def run(
 
 
 def _simulate(
-    scenario_file, overrides, runs, seed, output, summary_only, dask_address, threads, bar
+    scenario_file, overrides, runs, seed, output, summary_only, dask_address, threads, bar,
+    stress_case=None,
 ):
-    """Load the scenario and simulate it as the options say; a user error exits 2."""
+    """Load the scenario (or one of its stress cases) and simulate it as the options say; a
+    user error exits 2."""
     from roisim.analysis.simulate import simulate
     from roisim.engine.precompile import start_if_cold
     from roisim.scenario.loading import load_scenario, locate
@@ -115,6 +126,11 @@ def _simulate(
     executor = None
     try:
         scenario = load_scenario(scenario_file, list(overrides))
+        variant = {}
+        if stress_case is not None:
+            from roisim.analysis.stress import case_run
+
+            scenario, variant = case_run(scenario, stress_case)
         for given, what in ((dask_address, "a --dask run"), (summary_only, "--summary-only")):
             if given and output:
                 raise ScenarioError(
@@ -139,6 +155,7 @@ def _simulate(
             progress=bar,
             executor=executor,
             keep_inputs=bool(output),
+            **variant,
         )
     except ScenarioError as err:
         if bar:

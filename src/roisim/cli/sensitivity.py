@@ -1,11 +1,82 @@
-"""``roisim sensitivity``: what drives the case."""
+"""``roisim sensitivity``: what drives the case.  Parses options, calls the library, prints."""
 
 from __future__ import annotations
 
+import sys
+
 import click
+
+from roisim.cli.options import RunsType, fail
+from roisim.errors import ScenarioError
 
 
 @click.command()
-def sensitivity():
-    """what drives the case (not built yet)."""
-    raise click.ClickException("roisim sensitivity is not built yet")
+@click.argument("scenario_file", metavar="SCENARIO.toml")
+@click.option(
+    "--metric",
+    default="npv",
+    show_default=True,
+    metavar="METRIC",
+    help="What to rank the inputs by: npv, irr, payback_years, discounted_payback_years, roi "
+    "or bcr (EVPI, EVPPI and switching values are always about NPV).",
+)
+@click.option(
+    "--runs",
+    type=RunsType(),
+    default=None,
+    help="Number of runs, e.g. 200000 or 1e6 (default: [simulation].runs).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=None,
+    help="Random seed (default: [simulation].seed).",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Override a value in the file, e.g. inputs.analyst_rate.mean=50 (repeatable).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+def sensitivity(scenario_file, metric, runs, seed, overrides, as_json):
+    """What drives SCENARIO.toml, and what finding out more is worth.
+
+    For every uncertain input: rank correlation, share of variance, the given-data and swing
+    tornado bars, EVPPI and the switching value; and the EVPI of the whole decision."""
+    from roisim.cli.progress import ProgressLine
+    from roisim.report.sensitivity import render_sensitivity
+
+    bar = ProgressLine() if sys.stderr.isatty() else None
+    try:
+        result = _sensitivity(scenario_file, metric, runs, seed, overrides, bar)
+    finally:
+        if bar:
+            bar.close()
+    click.echo(result.to_json() if as_json else render_sensitivity(result.summary))
+
+
+def _sensitivity(scenario_file, metric, runs, seed, overrides, bar):
+    """Load the scenario and analyse it; a user error exits 2 with one line."""
+    from roisim.analysis.sensitivity import check_metric, sensitivity
+    from roisim.engine.precompile import start_if_cold
+    from roisim.scenario.loading import load_scenario, locate
+
+    try:
+        metric = check_metric(metric, "--metric")
+    except ScenarioError as err:
+        fail(err)
+    try:
+        scenario = load_scenario(scenario_file, list(overrides))
+        start_if_cold()  # first run after install: compile shared kernels on the other core
+        return sensitivity(scenario, metric, runs=runs, seed=seed, progress=bar)
+    except ScenarioError as err:
+        if bar:
+            bar.close()
+        fail(locate(err, scenario_file))
+    except KeyboardInterrupt:
+        if bar:
+            bar.close()
+        click.echo("interrupted: nothing was written", err=True)
+        sys.exit(130)

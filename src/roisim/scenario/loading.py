@@ -235,7 +235,7 @@ def locate_line(text: str, path: str) -> int | None:
         return None
 
     top = segs[0]
-    if top in ("benefits", "costs"):
+    if top in ("benefits", "costs", "stress"):
         nth = segs[1] if len(segs) > 1 and isinstance(segs[1], int) else 0
         sec = section(top, nth)
         if sec is None:

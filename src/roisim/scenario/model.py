@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from roisim.scenario.distributions import Distribution
 
@@ -14,10 +14,11 @@ DEFAULT_SEED = 1
 MAX_HORIZON = 100
 MAX_RUNS = 10**12
 TIMINGS = ("end-of-year", "mid-year")
-TOP_KEYS = ("scenario", "simulation", "inputs", "benefits", "costs")
+TOP_KEYS = ("scenario", "simulation", "inputs", "benefits", "costs", "stress")
 SCENARIO_KEYS = ("name", "description", "currency", "horizon_years", "discount_rate", "timing")
 SIMULATION_KEYS = ("runs", "seed")
 LINE_KEYS = ("name", "amount", "years", "ramp", "growth", "description")
+STRESS_KEYS = ("name", "description", "scale", "delay", "set")
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,38 @@ class Scenario:
     description: str | None = None
     source_file: str | None = None
     source_sha256: str | None = None
+    stress: tuple[StressCase, ...] = ()  # the [[stress]] cases, in file order
+    #: the TOML document this scenario was validated from (after --set), for analyses that vary
+    #: one of its numbers and validate again (breakeven); treat it as read-only
+    document: dict | None = field(default=None, repr=False, compare=False)
 
     @property
     def lines(self) -> tuple[Line, ...]:
         return self.benefits + self.costs
+
+
+@dataclass(frozen=True)
+class StressCase:
+    """One ``[[stress]]`` table: the base case with some lines or inputs scaled, every benefit
+    line started ``delay`` years later, and the values of ``set`` written over the file's.
+
+    ``line_scale`` holds ``(line, factor)`` with the line as ``costs[0]`` (or ``benefits`` /
+    ``costs`` for every line of a kind) and ``input_scale`` holds ``(input, factor)`` with the
+    input's name (``discount_rate`` for the rate): the names ``roisim.engine.variants.vary``
+    takes.  ``scale`` and ``set`` keep the keys as written, for reports.  ``scenario`` is the
+    base scenario with ``set`` applied and validated (None when the case sets nothing).
+    """
+
+    name: str
+    index: int
+    description: str | None = None
+    scale: tuple[tuple[str, float], ...] = ()
+    line_scale: tuple[tuple[str, float], ...] = ()
+    input_scale: tuple[tuple[str, float], ...] = ()
+    delay: int = 0
+    set: tuple[tuple[str, object], ...] = ()
+    scenario: Scenario | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def path(self) -> str:
+        return f"stress[{self.index}]"

@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+import copy
 import keyword
 import math
 import re
+from dataclasses import replace
 
 from roisim.errors import ScenarioError, suggest
 from roisim.scenario.distributions import Distribution, parse_distribution
@@ -21,12 +23,14 @@ from roisim.scenario.model import (
     MAX_RUNS,
     SCENARIO_KEYS,
     SIMULATION_KEYS,
+    STRESS_KEYS,
     TIMINGS,
     TOP_KEYS,
     Amount,
     Input,
     Line,
     Scenario,
+    StressCase,
 )
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -124,7 +128,7 @@ def parse_scenario(
     costs = _parse_lines(data, "costs", head["horizon_years"], inputs)
     if not benefits and not costs:
         raise ScenarioError("the scenario has no [[benefits]] or [[costs]] lines", "benefits")
-    return Scenario(
+    scenario = Scenario(
         **head,
         runs=runs,
         seed=seed,
@@ -134,7 +138,11 @@ def parse_scenario(
         costs=costs,
         source_file=source_file,
         source_sha256=sha256,
+        document=copy.deepcopy(data),
     )
+    if "stress" in data:
+        scenario = replace(scenario, stress=_parse_stress(data, scenario))
+    return scenario
 
 
 def _parse_head(data: dict) -> dict:
@@ -461,3 +469,271 @@ def _years_text(years: tuple[int, ...]) -> str:
     if len(years) > 1 and years == tuple(range(years[0], years[-1] + 1)):
         return f"{years[0]}..{years[-1]}"
     return ", ".join(map(str, years))
+
+
+# ------------------------------------------------------------------ [[stress]] cases
+#: what a stress case's ``set`` may not change: the runs and seed (a case runs on the base
+#: case's draws), the currency (differences are in the base's currency) and other cases
+_SET_FORBIDDEN = {
+    "simulation": "a stress case runs on the base case's runs and seed (common random numbers); "
+    "choose them with --runs and --seed",
+    "stress": "a stress case cannot change the stress cases",
+    "scenario.currency": "a stress case keeps the base case's currency",
+}
+_SCALE_HELP = (
+    'scale a line (costs[0] or "costs: <name>"), every line of a kind (benefits, costs) or an '
+    "input (inputs.<name>, scenario.discount_rate)"
+)
+
+
+def _parse_stress(data: dict, base: Scenario) -> tuple[StressCase, ...]:
+    """The [[stress]] tables; their names must be unique (``roisim run --stress NAME``)."""
+    raw = data["stress"]
+    if not isinstance(raw, list):
+        raise ScenarioError(f"must be an array of tables written [[stress]], got {_show(raw)}",
+                            "stress")
+    cases: list[StressCase] = []
+    for i, item in enumerate(raw):
+        case = _parse_case(i, item, data, base)
+        for other in cases:
+            if other.name == case.name:
+                raise ScenarioError(
+                    f"the name {case.name!r} is already used by {other.path}; stress case names "
+                    "must be unique (roisim run --stress NAME picks a case by its name)",
+                    f"{case.path}.name",
+                )
+        cases.append(case)
+    return tuple(cases)
+
+
+def _parse_case(i: int, item, data: dict, base: Scenario) -> StressCase:
+    path = f"stress[{i}]"
+    item = _table(item, path)
+    _check_keys(item, STRESS_KEYS, path)
+    if "name" not in item:
+        raise ScenarioError("is required (a stress case is chosen by its name)", f"{path}.name")
+    name = _string(item["name"], f"{path}.name")
+    if not name.strip():
+        raise ScenarioError("must not be empty", f"{path}.name")
+    description = (
+        _string(item["description"], f"{path}.description") if "description" in item else None
+    )
+    pairs, changed = _case_set(item.get("set", {}), data, base, f"{path}.set")
+    target = changed or base  # scale and delay act on the case with its set applied
+    written, lines, inputs = _case_scale(item.get("scale", {}), target, f"{path}.scale")
+    delay = _case_delay(item.get("delay", 0), target, f"{path}.delay")
+    return StressCase(
+        name=name,
+        index=i,
+        description=description,
+        scale=written,
+        line_scale=lines,
+        input_scale=inputs,
+        delay=delay,
+        set=pairs,
+        scenario=changed,
+    )
+
+
+def _flatten(table: dict, prefix: str = "", values_are_tables: bool = False) -> list:
+    """``{ "a.b" = 1 }`` and ``{ a = { b = 1 } }`` (TOML dotted keys) both as [("a.b", 1)]; a
+    distribution table (it has ``dist`` or ``range``) is one value when ``values_are_tables``."""
+    out = []
+    for key, value in table.items():
+        if isinstance(value, dict) and not (
+            values_are_tables and ("dist" in value or "range" in value)
+        ):
+            out += _flatten(value, f"{prefix}{key}.", values_are_tables)
+        else:
+            out.append((f"{prefix}{key}", value))
+    return out
+
+
+def _case_scale(raw, scenario: Scenario, where: str) -> tuple[tuple, tuple, tuple]:
+    """(scale as written, line factors, input factors) of a case's ``scale`` table."""
+    written, lines, inputs = [], [], []
+    for key, factor in _flatten(_table(raw, where)):
+        path = f"{where}.{key}"
+        factor = _number(factor, path)
+        if factor < 0:
+            raise ScenarioError(
+                f"must be a factor >= 0, such as 1.3 for 30% more; got {factor:g}", path
+            )
+        kind, target = _scale_target(key, scenario, path)
+        written.append((key, factor))
+        (lines if kind == "line" else inputs).append((target, factor))
+    return tuple(written), tuple(lines), tuple(inputs)
+
+
+def _scale_target(key: str, scenario: Scenario, path: str) -> tuple[str, str]:
+    """("line", costs[0] | benefits | costs) or ("input", name) for a key of ``scale``."""
+    if key in ("benefits", "costs"):
+        if not getattr(scenario, key):
+            raise ScenarioError(f"the scenario has no [[{key}]] lines to scale", path)
+        return "line", key
+    m = re.fullmatch(r"(benefits|costs)\[(\d+)\](\.amount)?", key)
+    if m:
+        kind, k = m.group(1), int(m.group(2))
+        count = len(getattr(scenario, kind))
+        if k >= count:
+            have = f"{kind}[0] to {kind}[{count - 1}]" if count else "none"
+            raise ScenarioError(
+                f"points at nothing: the scenario has {count} [[{kind}]] lines ({have})", path
+            )
+        return "line", f"{kind}[{k}]"
+    for line in scenario.lines:
+        if key in (line.input_name, f"{line.kind}: {line.name}", f"{line.path}.amount"):
+            return "line", line.path
+    name = key[len("inputs."):] if key.startswith("inputs.") else key
+    if key in ("discount_rate", "scenario.discount_rate"):
+        return "input", "discount_rate"
+    inp = scenario.inputs.get(name)
+    if inp is not None and inp.kind == "derived":
+        raise ScenarioError(
+            f"'{name}' is derived from other inputs ({inp.text}); scale the inputs it is made "
+            "from, or the lines that use it",
+            path,
+        )
+    if inp is not None:
+        return "input", name
+    choices = ["benefits", "costs", "scenario.discount_rate"]
+    choices += [ln.path for ln in scenario.lines] + [ln.input_name for ln in scenario.lines]
+    choices += [f"inputs.{n}" for n, i in scenario.inputs.items() if i.kind != "derived"]
+    what = "input" if key.startswith("inputs.") else "line or input"
+    raise ScenarioError(
+        f"points at nothing: no {what} '{key}'{suggest(key, choices)}; {_SCALE_HELP}", path
+    )
+
+
+def _case_delay(raw, scenario: Scenario, path: str) -> int:
+    """Every benefit line starts ``delay`` years later; at least one must stay in the horizon."""
+    delay = _whole(raw, path, 0, MAX_HORIZON)
+    if delay == 0:
+        return 0
+    if not scenario.benefits:
+        raise ScenarioError("points at nothing: the scenario has no [[benefits]] lines", path)
+    horizon = scenario.horizon_years
+    first = min(line.years[0] for line in scenario.benefits)
+    if first + delay > horizon:
+        raise ScenarioError(
+            f"a delay of {delay} years pushes every benefit past the horizon (year {horizon}); "
+            f"the earliest benefit starts in year {first}, so the delay can be at most "
+            f"{horizon - first}",
+            path,
+        )
+    return delay
+
+
+def _case_set(raw, data: dict, base: Scenario, where: str) -> tuple[tuple, Scenario | None]:
+    """The case's ``set`` as (path, value) pairs, and the base document with them written in,
+    validated as a scenario of its own (None when nothing is set)."""
+    pairs = _flatten(_table(raw, where), values_are_tables=True)
+    if not pairs:
+        return (), None
+    document = copy.deepcopy({k: v for k, v in data.items() if k != "stress"})
+    for key, value in pairs:
+        _set_value(document, key, value, f"{where}.{key}")
+    try:
+        changed = parse_scenario(document, source_file=base.source_file, sha256=base.source_sha256)
+    except ScenarioError as err:
+        raise _set_error(err, pairs, where) from None
+    return tuple(pairs), changed
+
+
+def _set_error(err: ScenarioError, pairs: list, where: str) -> ScenarioError:
+    """An error found validating the case: at the key of ``set`` that caused it."""
+    found = canonical_path(err.path)
+    for key, _ in pairs:
+        mine = canonical_path(key)
+        if found == mine or found.startswith((mine + ".", mine + "[")):
+            return ScenarioError(f"{err.message} (value given by {where})", f"{where}.{key}")
+    return ScenarioError(
+        f"with these values {err.path}: {err.message}", f"{where}.{pairs[0][0]}"
+    )
+
+
+def path_segments(path: str, where: str) -> list:
+    """``inputs.x.mean`` -> ["inputs", "x", "mean"]; ``costs[0].amount`` and ``costs.0.amount``
+    -> ["costs", 0, "amount"] (the paths ``--set`` takes).  A malformed path raises at
+    ``where``."""
+    out: list = []
+    for part in path.split(".") if path else [""]:
+        m = re.fullmatch(r"([^\[\]]+)((?:\[\d+\])*)", part)
+        if not m:
+            raise ScenarioError(
+                f"bad path {path!r}; write e.g. inputs.loaded_hourly_rate.mean or "
+                "costs[0].amount",
+                where,
+            )
+        name = m.group(1)
+        out.append(int(name) if name.isdigit() else name)
+        out.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
+    return out
+
+
+def canonical_path(path: str) -> str:
+    """``costs.0.amount`` -> ``costs[0].amount``: one spelling of a path, for comparisons."""
+    try:
+        segs = path_segments(path, "")
+    except ScenarioError:
+        return path
+    text = ""
+    for seg in segs:
+        text += f"[{seg}]" if isinstance(seg, int) else (f".{seg}" if text else seg)
+    return text
+
+
+def _set_value(document: dict, key: str, value, where: str) -> None:
+    """Write ``value`` at the path ``key``, which must name something in the file (the last key
+    may be new inside a line or a distribution table: ``growth``, ``lower``)."""
+    canonical = canonical_path(key)
+    for prefix, reason in _SET_FORBIDDEN.items():
+        if canonical == prefix or canonical.startswith((prefix + ".", prefix + "[")):
+            raise ScenarioError(reason, where)
+    segs = path_segments(key, where)
+    node, at = document, ""
+    for i, seg in enumerate(segs):
+        last = i == len(segs) - 1
+        if isinstance(seg, int):
+            if not isinstance(node, list) or seg >= len(node):
+                size = f"has {len(node)} entries" if isinstance(node, list) else "is not a list"
+                raise ScenarioError(f"points at nothing: {at or 'the file'} {size}", where)
+            label = f"{at}[{seg}]"
+        else:
+            if not isinstance(node, dict):
+                raise ScenarioError(f"points at nothing: {at} is not a table", where)
+            if seg not in node and (not last or at in ("", "inputs")):
+                what = "input" if at == "inputs" else ("table" if not at else "field")
+                keys = [k for k in node if isinstance(k, str)]
+                raise ScenarioError(
+                    f"points at nothing: no {what} '{seg}' in {at or 'the file'}"
+                    f"{suggest(seg, keys)}",
+                    where,
+                )
+            label = f"{at}.{seg}" if at else seg
+        if last:
+            node[seg] = value
+            return
+        node, at = node[seg], label
+
+
+def read_field(document: dict, path: str, where: str):
+    """The value at ``path`` (as ``--set`` writes it) in a TOML document; a path that points at
+    nothing raises at ``where``, with the closest key as a suggestion."""
+    node, at = document, ""
+    for seg in path_segments(path, where):
+        if isinstance(seg, int):
+            if not isinstance(node, list) or seg >= len(node):
+                size = f"has {len(node)} entries" if isinstance(node, list) else "is not a list"
+                raise ScenarioError(f"points at nothing: {at or 'the file'} {size}", where)
+            node, at = node[seg], f"{at}[{seg}]"
+            continue
+        if not isinstance(node, dict) or seg not in node:
+            keys = [k for k in node if isinstance(k, str)] if isinstance(node, dict) else []
+            what = "input" if at == "inputs" else "field"
+            raise ScenarioError(
+                f"points at nothing: no {what} '{seg}' in {at or 'the file'}{suggest(seg, keys)}",
+                where,
+            )
+        node, at = node[seg], f"{at}.{seg}" if at else seg
+    return node
