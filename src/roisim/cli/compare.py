@@ -6,24 +6,14 @@ import sys
 
 import click
 
-from roisim.cli.options import RunsType, fail
+from roisim.cli.options import fail, runs_option, seed_option, threads_option
 from roisim.errors import ScenarioError
 
 
 @click.command()
 @click.argument("scenario_files", nargs=-1, metavar="A.toml B.toml [C.toml ...]")
-@click.option(
-    "--runs",
-    type=RunsType(),
-    default=None,
-    help="Runs of every option, e.g. 200000 or 1e6 (default: the first file's [simulation].runs).",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(0, 2**63 - 1),
-    default=None,
-    help="Random seed of every option (default: the first file's [simulation].seed).",
-)
+@runs_option("Runs of every option, e.g. 200000 or 1e6 (default: the first file's runs).")
+@seed_option("Random seed of every option (default: the first file's [simulation].seed).")
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as one JSON object.")
 @click.option(
     "--summary-only",
@@ -31,12 +21,7 @@ from roisim.errors import ScenarioError
     help="Keep no per-run data: stream blocks of runs into summaries "
     "(bounded memory; the same figures).",
 )
-@click.option(
-    "--threads",
-    type=click.IntRange(1, 1024),
-    default=None,
-    help="Worker threads (default: NUMBA_NUM_THREADS or all CPUs).",
-)
+@threads_option()
 @click.option("--quiet", is_flag=True, help="No progress bar on stderr (warnings are still shown).")
 def compare(scenario_files, runs, seed, as_json, summary_only, threads, quiet):
     """Compare options A.toml, B.toml, ... on common random numbers.

@@ -8,7 +8,7 @@ import sys
 import click
 
 from roisim._version import __version__
-from roisim.cli.options import RunsType, fail
+from roisim.cli.options import fail, runs_option, seed_option, set_option, threads_option
 from roisim.errors import ScenarioError
 
 
@@ -28,24 +28,10 @@ def main():
 
 @main.command()
 @click.argument("scenario_file", metavar="SCENARIO.toml")
-@click.option(
-    "--runs",
-    type=RunsType(),
-    default=None,
-    help="Number of runs, e.g. 200000 or 1e6 (default: [simulation].runs).",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(0, 2**63 - 1),
-    default=None,
-    help="Random seed (default: [simulation].seed).",
-)
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="PATH=VALUE",
-    help="Override a value in the file, e.g. inputs.loaded_hourly_rate.mean=80 (repeatable).",
+@runs_option()
+@seed_option()
+@set_option(
+    "Override a value in the file, e.g. inputs.loaded_hourly_rate.mean=80 (repeatable)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option(
@@ -68,12 +54,7 @@ def main():
     help="Run on Dask: 'local', 'local:N' (N worker processes) "
     "or a scheduler such as tcp://host:8786.",
 )
-@click.option(
-    "--threads",
-    type=click.IntRange(1, 1024),
-    default=None,
-    help="Worker threads (default: NUMBA_NUM_THREADS or all CPUs).",
-)
+@threads_option()
 @click.option("--quiet", is_flag=True, help="No progress bar or status messages on stderr.")
 @click.option(
     "--stress",

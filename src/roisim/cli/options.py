@@ -33,3 +33,29 @@ def fail(err: ScenarioError) -> None:
     """Print a user error as one line and exit 2."""
     click.echo(f"error: {err}", err=True)
     sys.exit(2)
+
+
+RUNS_HELP = "Number of runs, e.g. 200000 or 1e6 (default: [simulation].runs)."
+SEED_HELP = "Random seed (default: [simulation].seed)."
+SET_HELP = "Override a value in the file, e.g. inputs.analyst_rate.mean=50 (repeatable)."
+THREADS_HELP = "Worker threads (default: NUMBA_NUM_THREADS or all CPUs)."
+
+
+def runs_option(help: str = RUNS_HELP):
+    """``--runs N`` (200000, 200_000, 2e5)."""
+    return click.option("--runs", type=RunsType(), default=None, help=help)
+
+
+def seed_option(help: str = SEED_HELP):
+    """``--seed S``, a whole number from 0 to 2**63 - 1."""
+    return click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help=help)
+
+
+def set_option(help: str = SET_HELP):
+    """``--set PATH=VALUE``, repeatable, collected as ``overrides``."""
+    return click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=help)
+
+
+def threads_option(help: str = THREADS_HELP):
+    """``--threads N``."""
+    return click.option("--threads", type=click.IntRange(1, 1024), default=None, help=help)

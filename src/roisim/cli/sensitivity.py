@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from roisim.cli.options import RunsType, fail
+from roisim.cli.options import fail, runs_option, seed_option, set_option
 from roisim.errors import ScenarioError
 
 
@@ -20,25 +20,9 @@ from roisim.errors import ScenarioError
     help="What to rank the inputs by: npv, irr, payback_years, discounted_payback_years, roi "
     "or bcr (EVPI, EVPPI and switching values are always about NPV).",
 )
-@click.option(
-    "--runs",
-    type=RunsType(),
-    default=None,
-    help="Number of runs, e.g. 200000 or 1e6 (default: [simulation].runs).",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(0, 2**63 - 1),
-    default=None,
-    help="Random seed (default: [simulation].seed).",
-)
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="PATH=VALUE",
-    help="Override a value in the file, e.g. inputs.analyst_rate.mean=50 (repeatable).",
-)
+@runs_option()
+@seed_option()
+@set_option()
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 def sensitivity(scenario_file, metric, runs, seed, overrides, as_json):
     """What drives SCENARIO.toml, and what finding out more is worth.

@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import click
 
-from roisim.cli.options import RunsType, fail
+from roisim.cli.options import fail, runs_option, seed_option, threads_option
 from roisim.errors import ScenarioError
-
-_RUNS_HELP = "Runs, e.g. 200000 or 1e6 (default: [simulation].runs)."
-_SEED_HELP = "Random seed (default: [simulation].seed)."
-_THREADS_HELP = "Worker threads (default: NUMBA_NUM_THREADS or all CPUs)."
 
 
 def _common(command):
     """--runs, --seed, --json, --summary-only and --threads, shared by both commands."""
     options = [
-        click.option("--runs", type=RunsType(), default=None, help=_RUNS_HELP),
-        click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help=_SEED_HELP),
+        runs_option(),
+        seed_option(),
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
         click.option(
             "--summary-only",
             is_flag=True,
             help="Keep no per-run data: stream blocks of runs (bounded memory).",
         ),
-        click.option("--threads", type=click.IntRange(1, 1024), default=None, help=_THREADS_HELP),
+        threads_option(),
     ]
     for option in reversed(options):
         command = option(command)
