@@ -39,7 +39,7 @@ import typing
 from dataclasses import dataclass, fields
 
 from roisim.analysis.schema import Metrics
-from roisim.analysis.simulate import _check_runs_seed, simulate
+from roisim.analysis.simulate import check_runs_seed, simulate
 from roisim.engine.codegen import compile_plan
 from roisim.engine.layout import ROW, n_rows
 from roisim.engine.plan import build_plan
@@ -343,7 +343,7 @@ def breakeven(
     """
     if not isinstance(scenario, Scenario):
         raise TypeError("breakeven expects a Scenario from roisim.load_scenario")
-    runs, seed = _check_runs_seed(scenario, runs, seed)
+    runs, seed = check_runs_seed(scenario, runs, seed)
     figure, target = _check_metric(metric), _check_target(target)
     v0 = base_value(scenario, path)
     trials = _Trials(scenario, path, figure, target, runs, seed,

@@ -53,7 +53,7 @@ import numpy as np
 from roisim.analysis.paired import difference, prob_best, prob_better
 from roisim.analysis.schema import Interval, Record, RunSummary, finite
 from roisim.analysis.simulate import (
-    _check_runs_seed,
+    check_runs_seed,
     memory_limit,
     result_bytes,
     run_summary,
@@ -196,7 +196,7 @@ def compare(
         scenarios = [scenarios]  # one option: check_options says that two are needed
     scenarios = [_scenario(s) for s in scenarios]
     warnings = check_options(scenarios, runs, seed)
-    runs, seed = _check_runs_seed(scenarios[0], runs, seed)
+    runs, seed = check_runs_seed(scenarios[0], runs, seed)
     threads = threads or default_threads()
     plans = [build_plan(s, seed) for s in scenarios]
     if summary_only is None:

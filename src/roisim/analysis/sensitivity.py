@@ -33,7 +33,7 @@ import numpy as np
 from roisim._version import __version__
 from roisim.analysis.correlation import average_ranks, contribution_to_variance, rank_correlation
 from roisim.analysis.given_data import BINS, given_data
-from roisim.analysis.simulate import _check_runs_seed
+from roisim.analysis.simulate import check_runs_seed
 from roisim.analysis.swing import PROBABILITIES, held_mean, swing
 from roisim.analysis.switching import BRACKET, switching
 from roisim.analysis.uncertain import held_values, uncertain_inputs
@@ -100,7 +100,7 @@ def sensitivity(
     if not isinstance(scenario, Scenario):
         raise TypeError("sensitivity expects a Scenario from roisim.load_scenario")
     metric = check_metric(metric)
-    runs, seed = _check_runs_seed(scenario, runs, seed)
+    runs, seed = check_runs_seed(scenario, runs, seed)
     plan = build_plan(scenario, seed)
     inputs = uncertain_inputs(plan)
     tick = _Progress(progress, runs, len(inputs))

@@ -19,7 +19,9 @@ from roisim.scenario.model import MAX_RUNS, Scenario
 DEFAULT_MEMORY_LIMIT = 4 * 1024**3
 
 
-def _check_runs_seed(scenario: Scenario, runs, seed) -> tuple[int, int]:
+def check_runs_seed(scenario: Scenario, runs, seed) -> tuple[int, int]:
+    """The run count and seed to use (the scenario's own when None), checked: a ScenarioError at
+    ``runs`` or ``seed`` for anything but a whole number in range. Every analysis calls it."""
     runs = scenario.runs if runs is None else runs
     seed = scenario.seed if seed is None else seed
     if isinstance(runs, float) and runs.is_integer():
@@ -132,7 +134,7 @@ def simulate(
     """
     if not isinstance(scenario, Scenario):
         raise TypeError("simulate expects a Scenario from roisim.load_scenario")
-    runs, seed = _check_runs_seed(scenario, runs, seed)
+    runs, seed = check_runs_seed(scenario, runs, seed)
     threads = threads or default_threads()
     plan = build_plan(scenario, seed, hold=hold, scale=scale, line_scale=line_scale, delay=delay)
     if summary_only is None:

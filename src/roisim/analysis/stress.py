@@ -43,7 +43,7 @@ from roisim.analysis.intervals import Z
 from roisim.analysis.paired import difference, prob_change
 from roisim.analysis.schema import RunSummary
 from roisim.analysis.simulate import (
-    _check_runs_seed,
+    check_runs_seed,
     memory_limit,
     result_bytes,
     run_summary,
@@ -173,7 +173,7 @@ def stress(
     """
     if not isinstance(scenario, Scenario):
         raise TypeError("stress expects a Scenario from roisim.load_scenario")
-    runs, seed = _check_runs_seed(scenario, runs, seed)
+    runs, seed = check_runs_seed(scenario, runs, seed)
     cases = [case_run(scenario, case) for case in scenario.stress] + _one_off(scenario, extra)
     if not cases:
         raise ScenarioError(
