@@ -4,14 +4,15 @@ The kernel writes one column per run into a ``(N_METRICS + years, runs)`` array:
 per metric, in the order of ``METRICS``, then the net cash flow of each year 0..H.  Everything
 that reads those arrays (the engine, the summary, the dataset) takes the positions from here.
 
-To add a metric: add its name to ``METRICS``, its formula to ``METRIC_CODE`` in
-``roisim.engine.codegen``, and its description to ``METRIC_ATTRS`` in ``roisim.result``.
+To add a metric: add its name to ``METRICS`` (in ``roisim.scenario.model``, which reserves the
+names), its formula to ``METRIC_CODE`` in ``roisim.engine.codegen``, and its description to
+``METRIC_ATTRS`` in ``roisim.result``.
 """
 
 from __future__ import annotations
 
-#: the per-run metrics, in row order
-METRICS = ("npv", "irr", "payback_years", "discounted_payback_years", "roi", "bcr")
+from roisim.scenario.model import METRICS  # the per-run metrics, in row order (defined there)
+
 N_METRICS = len(METRICS)
 #: row of each metric
 ROW = {name: row for row, name in enumerate(METRICS)}

@@ -12,7 +12,7 @@ from pathlib import Path
 from roisim.errors import ScenarioError, suggest
 from roisim.scenario import diskcache
 from roisim.scenario.model import Scenario
-from roisim.scenario.validate import parse_scenario
+from roisim.scenario.validate import canonical_path, parse_scenario, path_segments
 
 _TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 
@@ -70,8 +70,8 @@ def _load(file, text, sha, overrides) -> Scenario:
     try:
         return parse_scenario(data, source_file=file, sha256=sha)
     except ScenarioError as err:
-        canonical = _canonical_path(err.path)
-        if any(canonical.startswith(_canonical_path(p)) for p in set_paths):
+        canonical = canonical_path(err.path)
+        if any(canonical.startswith(canonical_path(p)) for p in set_paths):
             raise ScenarioError(
                 err.message + " (value given by --set)", err.path, file=file
             ) from None
@@ -126,30 +126,7 @@ def _toml_value(text: str):
 
 
 def _segments(path: str) -> list:
-    if not path or path.startswith(".") or path.endswith("."):
-        raise ScenarioError(
-            f"bad --set path {path!r}; write e.g. inputs.loaded_hourly_rate.mean", "--set"
-        )
-    out: list = []
-    for part in path.split("."):
-        m = re.fullmatch(r"([^\[\]]+)((?:\[\d+\])*)", part)
-        if not m:
-            raise ScenarioError(f"bad --set path {path!r}", "--set")
-        name = m.group(1)
-        out.append(int(name) if name.isdigit() else name)
-        out.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
-    return out
-
-
-def _canonical_path(path: str) -> str:
-    try:
-        segs = _segments(path)
-    except ScenarioError:
-        return path
-    s = ""
-    for seg in segs:
-        s += f"[{seg}]" if isinstance(seg, int) else (f".{seg}" if s else seg)
-    return s
+    return path_segments(path, "--set", label="--set path")
 
 
 def apply_override(data: dict, path: str, value) -> None:

@@ -17,6 +17,9 @@ TIMINGS = ("end-of-year", "mid-year")
 TOP_KEYS = ("scenario", "simulation", "inputs", "benefits", "costs", "stress")
 SCENARIO_KEYS = ("name", "description", "currency", "horizon_years", "discount_rate", "timing")
 SIMULATION_KEYS = ("runs", "seed")
+#: the per-run metrics, in output order: reserved as input names here, laid out as rows of the
+#: engine's output in roisim.engine.layout
+METRICS = ("npv", "irr", "payback_years", "discounted_payback_years", "roi", "bcr")
 LINE_KEYS = ("name", "amount", "years", "ramp", "growth", "description")
 STRESS_KEYS = ("name", "description", "scale", "delay", "set")
 

@@ -21,6 +21,7 @@ from roisim.scenario.model import (
     LINE_KEYS,
     MAX_HORIZON,
     MAX_RUNS,
+    METRICS,
     SCENARIO_KEYS,
     SIMULATION_KEYS,
     STRESS_KEYS,
@@ -34,18 +35,7 @@ from roisim.scenario.model import (
 )
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_RESERVED = {
-    "year",
-    "npv",
-    "irr",
-    "payback_years",
-    "discounted_payback_years",
-    "roi",
-    "bcr",
-    "net_cashflow",
-    "discount_rate",
-    "run",
-} | set(FUNCTIONS)
+_RESERVED = {"year", "net_cashflow", "discount_rate", "run"} | set(METRICS) | set(FUNCTIONS)
 
 
 # ------------------------------------------------------------------ helpers
@@ -652,16 +642,16 @@ def _set_error(err: ScenarioError, pairs: list, where: str) -> ScenarioError:
     )
 
 
-def path_segments(path: str, where: str) -> list:
+def path_segments(path: str, where: str, label: str = "path") -> list:
     """``inputs.x.mean`` -> ["inputs", "x", "mean"]; ``costs[0].amount`` and ``costs.0.amount``
     -> ["costs", 0, "amount"] (the paths ``--set`` takes).  A malformed path raises at
-    ``where``."""
+    ``where``, calling it a ``label``."""
     out: list = []
     for part in path.split(".") if path else [""]:
         m = re.fullmatch(r"([^\[\]]+)((?:\[\d+\])*)", part)
         if not m:
             raise ScenarioError(
-                f"bad path {path!r}; write e.g. inputs.loaded_hourly_rate.mean or "
+                f"bad {label} {path!r}; write e.g. inputs.loaded_hourly_rate.mean or "
                 "costs[0].amount",
                 where,
             )
