@@ -606,6 +606,8 @@ def analysis_commands(quick: bool) -> list[tuple[str, list[str]]]:
     return [
         (f"sensitivity, {fmt_n(int(sens_runs))} runs",
          ["sensitivity", "scenarios/fintech.toml", "--runs", sens_runs]),
+        (f"sensitivity --summary-only (streaming), {fmt_n(int(sens_runs))} runs",
+         ["sensitivity", "scenarios/fintech.toml", "--runs", sens_runs, "--summary-only"]),
         ("compare, two options, default runs",
          ["compare", "scenarios/fintech.toml", "scenarios/fintech-buy.toml"]),
         (f"compare, two options, {fmt_n(int(sens_runs))} runs",

@@ -133,6 +133,19 @@ def linear(fresh_cache):
 
 
 @pytest.fixture(scope="module")
+def streamed(linear):
+    """The same sensitivity run in streaming mode (pilot and one pass, no per-run vector), with
+    a pilot of 2^14 runs (the default, 2^17, would hold every one of these 10^5 runs)."""
+    from roisim.analysis import streamed_figures
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(streamed_figures, "PILOT", 1 << 14)
+        out = roisim.sensitivity(roisim.load_scenario(LINEAR), summary_only=True)
+    rows = {row["name"]: row for row in out.summary["inputs"]}
+    return {"out": out, "s": out.summary, "rows": rows, "draws": linear["draws"]}
+
+
+@pytest.fixture(scope="module")
 def mixed(fresh_cache):
     scenario = roisim.load_scenario(MIXED)
     counts = [(kernels(fresh_cache), len(codegen._LOADED))]
@@ -162,14 +175,18 @@ def test_sensitivity_compiles_no_kernel_after_the_base_run(case, request):
 
 
 # --------------------------------------------------------------------------- closed forms
-def test_spearman_is_6_over_pi_arcsin_half_rho(linear):
+@pytest.mark.parametrize("mode", ["linear", "streamed"])
+def test_spearman_is_6_over_pi_arcsin_half_rho(mode, request):
+    linear = request.getfixturevalue(mode)
     for i, name in enumerate(NAMES):
         rho = B[i] * SD[i] / S
         expected = 6 / math.pi * math.asin(rho / 2)
         assert linear["rows"][name]["spearman"] == pytest.approx(expected, abs=5 / math.sqrt(N))
 
 
-def test_contribution_to_variance_and_the_sort_order(linear):
+@pytest.mark.parametrize("mode", ["linear", "streamed"])
+def test_contribution_to_variance_and_the_sort_order(mode, request):
+    linear = request.getfixturevalue(mode)
     s = linear["s"]
     assert [row["name"] for row in s["inputs"]] == ORDER
     ctv = [row["contribution_to_variance"] for row in s["inputs"]]
@@ -184,7 +201,9 @@ def test_contribution_to_variance_and_the_sort_order(linear):
             expected[i], abs=0.02)
 
 
-def test_swing_closed_form_and_exact_on_common_random_numbers(linear):
+@pytest.mark.parametrize("mode", ["linear", "streamed"])
+def test_swing_closed_form_and_exact_on_common_random_numbers(mode, request):
+    linear = request.getfixturevalue(mode)
     for i, name in enumerate(NAMES):
         swing = linear["rows"][name]["swing"]
         q = stats.norm.ppf([0.1, 0.9], MU[i], SD[i])
@@ -198,7 +217,9 @@ def test_swing_closed_form_and_exact_on_common_random_numbers(linear):
         assert [swing["p10"], swing["p90"]] == pytest.approx(closed, abs=5 * se)
 
 
-def test_given_data_top_and_bottom_bin_means(linear):
+@pytest.mark.parametrize("mode", ["linear", "streamed"])
+def test_given_data_top_and_bottom_bin_means(mode, request):
+    linear = request.getfixturevalue(mode)
     z9 = stats.norm.ppf(0.9)
     se = S / math.sqrt(N / 10)  # a bin's mean: at most S/√(n/10)
     for i, name in enumerate(NAMES):
@@ -210,7 +231,9 @@ def test_given_data_top_and_bottom_bin_means(linear):
         assert (g["low"], g["high"]) == (min(g["bins"]), max(g["bins"]))
 
 
-def test_evpi_closed_form_with_its_interval(linear):
+@pytest.mark.parametrize("mode", ["linear", "streamed"])
+def test_evpi_closed_form_with_its_interval(mode, request):
+    linear = request.getfixturevalue(mode)
     evpi = linear["s"]["evpi"]
     expected = normal_loss(M, S)
     # per-run regret max(-NPV, 0) (m > 0): its second moment in closed form, hence its SE
@@ -222,7 +245,9 @@ def test_evpi_closed_form_with_its_interval(linear):
     assert (high - low) / 2 == pytest.approx(1.96 * se, rel=0.1)
 
 
-def test_evppi_closed_form_below_evpi_and_zero_without_effect(linear):
+@pytest.mark.parametrize("mode", ["linear", "streamed"])
+def test_evppi_closed_form_below_evpi_and_zero_without_effect(mode, request):
+    linear = request.getfixturevalue(mode)
     evpi = linear["s"]["evpi"]["value"]
     for i, name in enumerate(NAMES):
         s_i = abs(B[i]) * SD[i]
@@ -238,7 +263,9 @@ def test_evppi_closed_form_below_evpi_and_zero_without_effect(linear):
     assert linear["rows"]["x4"]["evppi"] < 0.01 * evpi
 
 
-def test_switching_factor_closed_form_and_exact_on_common_random_numbers(linear):
+@pytest.mark.parametrize("mode", ["linear", "streamed"])
+def test_switching_factor_closed_form_and_exact_on_common_random_numbers(mode, request):
+    linear = request.getfixturevalue(mode)
     for name in ("x1", "x2", "x3"):
         i = NAMES.index(name)
         sw = linear["rows"][name]["switching"]
@@ -252,7 +279,9 @@ def test_switching_factor_closed_form_and_exact_on_common_random_numbers(linear)
         assert sw["reason"] is None
 
 
-def test_switching_is_null_with_a_reason_when_no_factor_reaches_zero(linear):
+@pytest.mark.parametrize("mode", ["linear", "streamed"])
+def test_switching_is_null_with_a_reason_when_no_factor_reaches_zero(mode, request):
+    linear = request.getfixturevalue(mode)
     x4, x5 = linear["rows"]["x4"]["switching"], linear["rows"]["x5"]["switching"]
     assert x4 == {"factor": None, "percent_change": None,
                   "reason": "mean NPV does not depend on this input"}
@@ -288,6 +317,78 @@ def test_summary_layout_and_strict_json(linear):
     assert json.loads(linear["out"].to_json(), parse_constant=pytest.fail) == s
     assert linear["rows"]["x1"]["field"] == "inputs.x1"
     assert "linear" in repr(linear["out"]) and "x2" in repr(linear["out"])
+
+
+# --------------------------------------------------------------------------- streaming mode
+def test_streaming_agrees_with_memory_where_exact_and_closely_elsewhere(linear, streamed):
+    """Same runs: EVPI, the base figures, swing and switching are the same formulas on the same
+    sums (equal to rounding); Spearman's ρ ranks against a pilot of 2^14 runs (within 0.003);
+    given-data bins have the pilot's deciles as edges (each edge off by about
+    √(p(1−p)/2^14) ≈ 0.25% of the runs, which moves a bin's mean by about its own SE)."""
+    a, b = linear["s"], streamed["s"]
+    assert (a["settings"]["streaming"], b["settings"]["streaming"]) == (False, True)
+    assert b["settings"]["pilot_runs"] == 1 << 14 and a["settings"]["pilot_runs"] is None
+    assert b["evpi"]["value"] == pytest.approx(a["evpi"]["value"], rel=1e-9)
+    assert b["evpi"]["ci95"] == pytest.approx(a["evpi"]["ci95"], rel=1e-9)
+    assert b["base"] == pytest.approx(a["base"], rel=1e-12)
+    se = S / math.sqrt(N / 10)
+    for name in NAMES:
+        ra, rb = linear["rows"][name], streamed["rows"][name]
+        assert rb["spearman"] == pytest.approx(ra["spearman"], abs=3e-3)
+        assert rb["swing"] == ra["swing"]
+        if ra["switching"]["factor"] is not None:
+            assert rb["switching"]["factor"] == pytest.approx(ra["switching"]["factor"], rel=1e-6)
+        else:
+            assert rb["switching"] == ra["switching"]
+        assert rb["given_data"]["bins"] == pytest.approx(ra["given_data"]["bins"], abs=2 * se)
+        assert rb["evppi"] == pytest.approx(ra["evppi"], abs=0.02 * a["evpi"]["value"])
+
+
+def test_streaming_is_chosen_when_the_vectors_would_not_fit(monkeypatch):
+    scenario = roisim.load_scenario(LINEAR)
+    monkeypatch.setenv("ROISIM_MEMORY_LIMIT", str(8 * 7 * 20_000))  # 7 vectors of 20,000
+    assert roisim.sensitivity(scenario, runs=20_000).summary["settings"]["streaming"] is False
+    assert roisim.sensitivity(scenario, runs=20_001).summary["settings"]["streaming"] is True
+    forced = roisim.sensitivity(scenario, runs=20_001, summary_only=False).summary
+    assert forced["settings"]["streaming"] is False
+
+
+def test_streaming_memory_does_not_grow_with_the_runs():
+    """Peak traced memory (numpy's buffers are traced) at 4 and at 16 pilots' worth of runs,
+    in blocks of 2^16 runs: equal within 25%, while the in-memory vectors would grow 4-fold."""
+    import tracemalloc
+
+    from roisim.analysis import streamed_figures
+    from roisim.analysis.uncertain import uncertain_inputs
+    from roisim.engine.plan import build_plan
+
+    plan = build_plan(roisim.load_scenario(LINEAR), SEED)
+    inputs = uncertain_inputs(plan)
+    peaks = []
+    for runs in (4 << 17, 16 << 17):
+        tracemalloc.start()
+        streamed_figures.streamed_figures(plan, runs, inputs, "npv", chunk=1 << 16)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] < 1.25 * peaks[0]
+
+
+def test_streaming_on_the_mixed_scenario_matches_memory(mixed):
+    """Per-year inputs, a drawn discount rate, payback runs that are not finite, a discrete
+    input (incidents, whose tied values go whole into one given-data bin when streaming)."""
+    for metric in ("npv", "payback_years"):
+        a = mixed["outs"][metric]
+        b = roisim.sensitivity(mixed["scenario"], metric, runs=40_000, seed=3,
+                               summary_only=True).summary
+        check_layout(b)
+        assert b["base"] == pytest.approx(a["base"], rel=1e-12)
+        assert b["evpi"]["value"] == pytest.approx(a["evpi"]["value"], rel=1e-9)
+        rows = {r["name"]: r for r in a["inputs"]}
+        for rb in b["inputs"]:
+            ra = rows[rb["name"]]
+            assert rb["spearman"] == pytest.approx(ra["spearman"], abs=0.01)
+            assert rb["swing"] == ra["swing"]
+            assert len(rb["given_data"]["bins"]) == 10
 
 
 def test_the_uncertain_inputs_of_a_mixed_scenario(mixed):

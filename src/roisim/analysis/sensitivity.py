@@ -11,7 +11,7 @@ The summary (``Sensitivity.summary``, printed by ``roisim sensitivity --json``):
     base {mean, finite_share, npv_mean},
     evpi {value, ci95: [lo, hi]},
     settings {decision_metric, given_data_bins, swing_probabilities, evppi_method, evppi_knots,
-              switching_bracket},
+              switching_bracket, streaming, pilot_runs},
     inputs: [{name, field, per, unit, spearman, contribution_to_variance,
               given_data {bins, low, high}, swing {p10, p90, at: [lo, hi]}, evppi,
               switching {factor, percent_change, reason}}, ...]   # by |contribution|, largest first
@@ -33,7 +33,8 @@ import numpy as np
 from roisim._version import __version__
 from roisim.analysis.correlation import average_ranks, contribution_to_variance, rank_correlation
 from roisim.analysis.given_data import BINS, given_data
-from roisim.analysis.simulate import check_runs_seed
+from roisim.analysis.simulate import check_runs_seed, memory_limit
+from roisim.analysis.streamed_figures import streamed_figures
 from roisim.analysis.swing import PROBABILITIES, held_mean, swing
 from roisim.analysis.switching import BRACKET, switching
 from roisim.analysis.uncertain import held_values, uncertain_inputs
@@ -84,13 +85,17 @@ def sensitivity(
     *,
     threads: int | None = None,
     progress=None,
+    summary_only: bool | None = None,
 ) -> Sensitivity:
     """Sensitivity and value of information for every uncertain input of ``scenario``.
 
     ``runs`` and ``seed`` default to the scenario's [simulation] table; ``threads`` to numba's
     thread count; ``progress(1, runs_done, runs_expected)`` is called as runs are made (the
-    base run and every variant count).  See the module docstring for the summary's keys and
-    docs/methodology.md for the formulas.
+    base run and every variant count).  ``summary_only`` keeps no per-run vector: the figures
+    come from a pilot and one pass over blocks of runs (``roisim.analysis.streamed_figures``),
+    in memory bounded whatever ``runs`` is; ``None`` (default) streams only when the per-run
+    vectors would exceed ``ROISIM_MEMORY_LIMIT``.  See the module docstring for the summary's
+    keys and docs/methodology.md for the formulas.
 
     >>> import roisim
     >>> s = roisim.load_scenario("scenarios/fintech.toml")               # doctest: +SKIP
@@ -104,12 +109,20 @@ def sensitivity(
     plan = build_plan(scenario, seed)
     inputs = uncertain_inputs(plan)
     tick = _Progress(progress, runs, len(inputs))
-    y, npv, values = collect(plan, runs, inputs, metric, threads=threads, tick=tick)
-    rows, guesses = _array_figures(inputs, values, y, npv)
-    del values
-    npv_mean = float(npv.mean())
-    ftol = FTOL_OF_SE * float(npv.std()) / math.sqrt(runs)
-    whole = evpi(npv)
+    stream = _streams(summary_only, runs, len(inputs))
+    if stream:
+        figures = streamed_figures(plan, runs, inputs, metric, threads=threads, tick=tick)
+        rows, guesses, whole, base = figures.rows, figures.guesses, figures.evpi, figures.base
+        npv_mean, npv_sd = figures.npv_mean, figures.npv_sd
+        tick.runs = runs + figures.pilot_runs
+    else:
+        y, npv, values = collect(plan, runs, inputs, metric, threads=threads, tick=tick)
+        rows, guesses = _array_figures(inputs, values, y, npv)
+        del values
+        npv_mean, npv_sd, whole = float(npv.mean()), float(npv.std()), evpi(npv)
+        base = _base(y, npv_mean)
+        del y, npv
+    ftol = FTOL_OF_SE * npv_sd / math.sqrt(runs)
     for k, (inp, row) in enumerate(zip(inputs, rows)):
         row["evppi"] = min(row["evppi"], whole[0])
         mean_with = held_mean(plan, runs, inp.name, metric, threads=threads, tick=tick)
@@ -118,13 +131,24 @@ def sensitivity(
         row["switching"] = switching(scaled, npv_mean, guesses[k], ftol, BRACKET)
         tick.input_done(len(inputs) - k - 1)
     rows.sort(key=lambda r: -abs(r["contribution_to_variance"]))
+    mode = {"streaming": stream, "pilot_runs": figures.pilot_runs if stream else None}
+    return Sensitivity(_clean(_summary(scenario, runs, seed, metric, base, whole, rows, mode)))
+
+
+def _streams(summary_only: bool | None, runs: int, inputs: int) -> bool:
+    """Stream when asked to, or (``None``) when the in-memory vectors would not fit."""
+    if summary_only is not None:
+        return bool(summary_only)
+    return 8 * runs * (inputs + 2) > memory_limit()
+
+
+def _base(y: np.ndarray, npv_mean: float) -> dict:
     finite = np.isfinite(y)
-    base = {
+    return {
         "mean": float(y[finite].mean()) if finite.any() else None,
         "finite_share": float(finite.mean()),
         "npv_mean": npv_mean,
     }
-    return Sensitivity(_clean(_summary(scenario, runs, seed, metric, base, whole, rows)))
 
 
 def _array_figures(inputs, values, y, npv) -> tuple[list[dict], list]:
@@ -173,7 +197,7 @@ def _scaled_npv(plan, runs: int, name: str, threads, tick):
     return npv_at
 
 
-def _summary(scenario, runs, seed, metric, base, whole, rows) -> dict:
+def _summary(scenario, runs, seed, metric, base, whole, rows, mode) -> dict:
     value, ci = whole
     order = ("name", "field", "per", "unit", "spearman", "contribution_to_variance",
              "given_data", "swing", "evppi", "switching")
@@ -194,6 +218,7 @@ def _summary(scenario, runs, seed, metric, base, whole, rows) -> dict:
             "evppi_method": "spline regression on the input's normal score",
             "evppi_knots": SPLINE_KNOTS,
             "switching_bracket": list(BRACKET),
+            **mode,
         },
         "inputs": [{key: row[key] for key in order} for row in rows],
     }

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from roisim.cli.options import fail, runs_option, seed_option, threads_option
+from roisim.cli.options import fail, runs_option, seed_option, summary_only_option, threads_option
 from roisim.errors import ScenarioError
 
 
@@ -15,12 +15,7 @@ from roisim.errors import ScenarioError
 @runs_option("Runs of every option, e.g. 200000 or 1e6 (default: the first file's runs).")
 @seed_option("Random seed of every option (default: the first file's [simulation].seed).")
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as one JSON object.")
-@click.option(
-    "--summary-only",
-    is_flag=True,
-    help="Keep no per-run data: stream blocks of runs into summaries "
-    "(bounded memory; the same figures).",
-)
+@summary_only_option()
 @threads_option()
 @click.option("--quiet", is_flag=True, help="No progress bar on stderr (warnings are still shown).")
 def compare(scenario_files, runs, seed, as_json, summary_only, threads, quiet):

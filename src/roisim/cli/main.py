@@ -8,7 +8,14 @@ import sys
 import click
 
 from roisim._version import __version__
-from roisim.cli.options import fail, runs_option, seed_option, set_option, threads_option
+from roisim.cli.options import (
+    fail,
+    runs_option,
+    seed_option,
+    set_option,
+    summary_only_option,
+    threads_option,
+)
 from roisim.errors import ScenarioError
 
 
@@ -40,12 +47,7 @@ def main():
     default=None,
     help="Write per-run results to a netCDF file.",
 )
-@click.option(
-    "--summary-only",
-    is_flag=True,
-    help="Keep no per-run data: stream blocks of runs into summaries "
-    "(constant memory; same figures).",
-)
+@summary_only_option()
 @click.option(
     "--dask",
     "dask_address",

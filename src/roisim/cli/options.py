@@ -56,6 +56,15 @@ def set_option(help: str = SET_HELP):
     return click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=help)
 
 
+SUMMARY_ONLY_HELP = ("Keep no per-run data: stream blocks of runs into summaries "
+                     "(bounded memory; the same figures).")
+
+
+def summary_only_option(help: str = SUMMARY_ONLY_HELP):
+    """``--summary-only``."""
+    return click.option("--summary-only", is_flag=True, help=help)
+
+
 def threads_option(help: str = THREADS_HELP):
     """``--threads N``."""
     return click.option("--threads", type=click.IntRange(1, 1024), default=None, help=help)

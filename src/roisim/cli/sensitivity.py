@@ -6,7 +6,14 @@ import sys
 
 import click
 
-from roisim.cli.options import fail, runs_option, seed_option, set_option
+from roisim.cli.options import (
+    fail,
+    runs_option,
+    seed_option,
+    set_option,
+    summary_only_option,
+    threads_option,
+)
 from roisim.errors import ScenarioError
 
 
@@ -24,7 +31,12 @@ from roisim.errors import ScenarioError
 @seed_option()
 @set_option()
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
-def sensitivity(scenario_file, metric, runs, seed, overrides, as_json):
+@summary_only_option(
+    "Keep no per-run vector: rank the runs against a pilot of 2^17 runs and reduce blocks "
+    "of runs (bounded memory; docs/methodology.md gives the accuracy)."
+)
+@threads_option()
+def sensitivity(scenario_file, metric, runs, seed, overrides, as_json, summary_only, threads):
     """What drives SCENARIO.toml, and what finding out more is worth.
 
     For every uncertain input: rank correlation, share of variance, the given-data and swing
@@ -34,14 +46,15 @@ def sensitivity(scenario_file, metric, runs, seed, overrides, as_json):
 
     bar = ProgressLine() if sys.stderr.isatty() else None
     try:
-        result = _sensitivity(scenario_file, metric, runs, seed, overrides, bar)
+        result = _sensitivity(scenario_file, metric, runs, seed, overrides, bar,
+                              summary_only, threads)
     finally:
         if bar:
             bar.close()
     click.echo(result.to_json() if as_json else render_sensitivity(result.summary))
 
 
-def _sensitivity(scenario_file, metric, runs, seed, overrides, bar):
+def _sensitivity(scenario_file, metric, runs, seed, overrides, bar, summary_only, threads):
     """Load the scenario and analyse it; a user error exits 2 with one line."""
     from roisim.analysis.sensitivity import check_metric, sensitivity
     from roisim.engine.precompile import start_if_cold
@@ -54,7 +67,8 @@ def _sensitivity(scenario_file, metric, runs, seed, overrides, bar):
     try:
         scenario = load_scenario(scenario_file, list(overrides))
         start_if_cold()  # first run after install: compile shared kernels on the other core
-        return sensitivity(scenario, metric, runs=runs, seed=seed, progress=bar)
+        return sensitivity(scenario, metric, runs=runs, seed=seed, progress=bar, threads=threads,
+                           summary_only=True if summary_only else None)
     except ScenarioError as err:
         if bar:
             bar.close()

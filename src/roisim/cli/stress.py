@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from roisim.cli.options import fail, runs_option, seed_option, threads_option
+from roisim.cli.options import fail, runs_option, seed_option, summary_only_option, threads_option
 from roisim.errors import ScenarioError
 
 
@@ -14,11 +14,7 @@ def _common(command):
         runs_option(),
         seed_option(),
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
-        click.option(
-            "--summary-only",
-            is_flag=True,
-            help="Keep no per-run data: stream blocks of runs (bounded memory).",
-        ),
+        summary_only_option(),
         threads_option(),
     ]
     for option in reversed(options):
