@@ -85,7 +85,8 @@ def test_the_six_subpackages_exist():
     for name in SUBPACKAGES:
         assert (PACKAGE / name / "__init__.py").is_file(), name
     top = sorted(p.name for p in PACKAGE.glob("*.py"))
-    assert top == ["__init__.py", "_version.py", "errors.py", "finance.py", "result.py"], top
+    assert top == ["__init__.py", "_version.py", "errors.py", "files.py", "finance.py",
+                   "result.py"], top
 
 
 def test_every_module_imports_first_in_a_fresh_interpreter():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -219,3 +220,49 @@ def test_cash_flow_table():
 )
 def test_number_formats(call, expected):
     assert call() == expected
+
+
+def _with_lines_and_central():
+    from roisim.analysis.schema import CentralCase, LineFigures, LinePv
+
+    lines = (
+        LineFigures(
+            "Data-science hours saved by automated retraining",
+            "benefit",
+            LinePv(412_345.4, 201_000.0, 400_000.0, 650_000.0),
+            None,
+            None,
+            None,
+        ),
+        LineFigures(
+            "Build",
+            "cost",
+            LinePv(200_000.0, 160_000.4, 199_000.0, 260_000.0),
+            (200_000.0, 0.0),
+            (160_000.0, 0.0),
+            (260_000.0, 0.0),
+        ),
+    )
+    central = CentralCase(150_123.4, 0.2, 2.5, 3.0, 0.3, 1.2)
+    return dataclasses.replace(summary(), lines=lines, central_case=central)
+
+
+def test_lines_table_and_central_case():
+    text = render_report(_with_lines_and_central())
+    rows = _section(text, "Lines (present value, GBP)")
+    assert rows[0].split() == ["mean", "PV", "P5", "P95"]
+    # a long name is cut with "~" so the kind column stays aligned
+    assert rows[1].split()[-4:] == ["benefit", "£412,345", "£201,000", "£650,000"]
+    assert rows[1].split()[-5].endswith("~")
+    assert rows[2].split() == ["Build", "cost", "£200,000", "£160,000", "£260,000"]
+    assert len({len(r) for r in rows[1:]}) == 1
+    section = _section(text, "95% Monte Carlo intervals")
+    labels = [line[:30].strip() for line in section]
+    assert labels[:2] == ["mean NPV", "central case NPV"]  # beside the mean
+    assert section[1][30:].split()[0] == "£150,123"
+    assert all(len(line) <= 92 for line in text.splitlines())
+
+
+def test_no_lines_table_and_no_central_row_without_them():
+    text = render_report(summary())
+    assert "Lines (present value" not in text and "central case" not in text

@@ -25,7 +25,7 @@ from roisim.analysis.schema import Interval, RunSummary
 from roisim.engine.plan import METRICS
 
 HEADER = ["roisim_version", "scenario", "runs", "seed", "currency", "horizon_years", "timing"]
-TOP = [*HEADER, "metrics", "cashflow_by_year"]
+TOP = [*HEADER, "metrics", "cashflow_by_year", "lines", "central_case", "correlations"]
 SCENARIO = ["name", "file", "sha256"]
 METRIC_NAMES = ["npv", "irr", "payback_years", "discounted_payback_years", "roi", "bcr"]
 PCT = ["p5", "p10", "p25", "p50", "p75", "p90", "p95"]
@@ -44,6 +44,10 @@ EXTRAS = {
     "bcr": (["prob_defined"], ["prob_defined"]),
 }
 CASHFLOW = ["year", "mean", "p5", "p95"]
+# issue 10 section 1: each line's PV and amounts by year, and the central case
+LINE = ["name", "kind", "pv", "mean_by_year", "p5_by_year", "p95_by_year"]
+LINE_PV = ["mean", "p5", "p50", "p95"]
+CENTRAL = METRIC_NAMES
 
 # a payback that often never happens (so None percentiles and means), several IRRs now and then
 SLOW = """
@@ -82,6 +86,9 @@ def test_the_tree_mirrors_the_documented_keys_in_order():
     assert names(schema.Intervals) == CI
     assert [f"p{p}" for p in PERCENTILES] == PCT
     assert names(schema.CashflowByYear) == CASHFLOW
+    assert names(schema.LineFigures) == LINE
+    assert names(schema.LinePv) == LINE_PV
+    assert names(schema.CentralCase) == CENTRAL
     hints = {f.name: f.type for f in dataclasses.fields(schema.Metrics)}
     for metric, (extra, ci_extra) in EXTRAS.items():
         cls = getattr(schema, hints[metric])
@@ -104,6 +111,13 @@ def test_to_dict_has_exactly_the_documented_keys(result):
     assert list(d["cashflow_by_year"]) == CASHFLOW
     assert d["cashflow_by_year"]["year"] == list(range(5))
     assert all(len(d["cashflow_by_year"][k]) == 5 for k in CASHFLOW)
+    assert [(line["name"], line["kind"]) for line in d["lines"]] == [
+        ("b", "benefit"),
+        ("c", "cost"),
+    ]
+    for line in d["lines"]:
+        assert list(line) == LINE and list(line["pv"]) == LINE_PV
+    assert list(d["central_case"]) == CENTRAL
 
 
 def test_values_are_plain_json_types(result):
@@ -146,6 +160,9 @@ def test_round_trip(result):
     assert isinstance(again.metrics.npv, schema.NpvFigures)
     assert isinstance(again.metrics.npv.ci95.p50, Interval)
     assert isinstance(again.cashflow_by_year.mean, tuple)
+    assert all(isinstance(line, schema.LineFigures) for line in again.lines)
+    assert isinstance(again.lines[0].pv, schema.LinePv) and again.lines[0].mean_by_year is None
+    assert isinstance(again.central_case, schema.CentralCase)
 
 
 def test_round_trip_of_a_metric_that_is_never_defined():

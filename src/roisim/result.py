@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 
 import numpy as np
 
 from roisim._version import __version__
-from roisim.engine.layout import METRICS, ROW
+from roisim.engine.layout import METRICS, ROW, Layout
 from roisim.engine.plan import Plan
+from roisim.files import replacing
 
 METRIC_ATTRS = {
     "npv": ("net present value", "currency"),
@@ -26,9 +25,12 @@ METRIC_ATTRS = {
 def build_dataset(plan: Plan, arrays, seed: int):
     """The per-run arrays as an xarray.Dataset (views, no copies).
 
-    Variables: the metrics, ``net_cashflow`` and, when the inputs were kept, every input under its
-    name; a distribution written directly as a line's amount is named after the line,
-    ``"costs: Build and integration"`` (``roisim.scenario.model.line_input_name``)."""
+    Variables: the metrics, ``net_cashflow``, ``line_pv`` (run, line: each line's present value,
+    ``Σ_t A_jt·d_t``, costs positive; coordinates ``line`` = line names and ``line_kind`` =
+    "benefit" or "cost"), ``line_amount`` (run, line, year) when the plan kept the line-year rows,
+    and, when the inputs were kept, every input under its name; a distribution written directly
+    as a line's amount is named after the line, ``"costs: Build and integration"``
+    (``roisim.scenario.model.line_input_name``)."""
     import xarray as xr  # imported here: a CLI run that prints a report never needs it
 
     s = plan.scenario
@@ -47,6 +49,7 @@ def build_dataset(plan: Plan, arrays, seed: int):
         arrays.cashflow,
         {"long_name": "net cash flow (benefits - costs)", "units": s.currency},
     )
+    data.update(_line_variables(Layout.of(plan), arrays, s.currency, coords))
     if arrays.inputs.shape[1] == n and arrays.year_inputs.shape[1] == n:  # inputs were kept
         for k, name in enumerate(plan.run_inputs):
             data[name] = ("run", arrays.inputs[k], _meta(plan, name))
@@ -63,6 +66,32 @@ def build_dataset(plan: Plan, arrays, seed: int):
         "timing": s.timing,
     }
     return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def _line_variables(layout: Layout, arrays, currency: str, coords: dict) -> dict:
+    """``line_pv`` and ``line_amount`` (views of the values' line rows), adding the ``line`` and
+    ``line_kind`` coordinates to ``coords``; nothing when the plan wrote no line rows."""
+    if not layout.has_pv or not layout.lines:
+        return {}
+    n_lines, first = len(layout.lines), layout.line_pv_row(0)
+    coords["line"] = list(layout.lines)
+    coords["line_kind"] = ("line", list(layout.kinds))
+    data = {
+        "line_pv": (
+            ("run", "line"),
+            arrays.values[first : first + n_lines].T,
+            {"long_name": "present value of the line (costs positive)", "units": currency},
+        )
+    }
+    if layout.has_years:
+        start = layout.line_year_row(0, 0)
+        block = arrays.values[start : start + n_lines * layout.years]
+        data["line_amount"] = (
+            ("run", "line", "year"),
+            block.reshape(n_lines, layout.years, arrays.n).transpose(2, 0, 1),
+            {"long_name": "amount of the line in the year (costs positive)", "units": currency},
+        )
+    return data
 
 
 def _meta(plan: Plan, name: str) -> dict:
@@ -139,19 +168,23 @@ class Result:
             )
         ds = self.dataset.copy()
         ds.attrs["summary_json"] = json.dumps(self.summary)
-        # write beside the target and rename, so an interrupted write never leaves a partial file
-        target = os.fspath(path)
-        fd, tmp = tempfile.mkstemp(
-            dir=os.path.dirname(os.path.abspath(target)), suffix=".nc.partial"
-        )
-        os.close(fd)
-        try:
+        with replacing(path, ".nc.partial") as tmp:  # never a partial file
             ds.to_netcdf(tmp, engine="h5netcdf")  # netCDF-4: 64-bit integers such as seeds
-            os.replace(tmp, target)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+
+    @property
+    def plot(self):
+        """Charts of this result, like xarray's ``.plot``: ``result.plot.npv(ax=None)``,
+        ``.scurve``, ``.payback``, ``.fan`` and ``.lines``, each returning the matplotlib Axes
+        (``roisim.report.plot.PlotAccessor``; matplotlib is imported only here)."""
+        from roisim.report.plot import PlotAccessor
+
+        return PlotAccessor(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the headline table and a small inline SVG histogram of NPV."""
+        from roisim.report.notebook import result_html
+
+        return result_html(self)
 
     def __repr__(self) -> str:
         # a one-line label for a notebook cell, in plain Python formats: roisim.report formats

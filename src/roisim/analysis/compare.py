@@ -56,23 +56,22 @@ from roisim.analysis.simulate import (
     check_runs_seed,
     memory_limit,
     result_bytes,
-    run_summary,
+    summarize_plan,
 )
 from roisim.analysis.summary import summarize_figures
 from roisim.engine.blocks import (
     SUMMARY_BLOCK,
-    ArraySource,
     Partial,
     block_range,
     n_blocks,
     run_blocks,
 )
 from roisim.engine.codegen import compile_plan
-from roisim.engine.layout import N_METRICS, ROW, SEVERAL_IRRS
+from roisim.engine.layout import N_METRICS, ROW
 from roisim.engine.plan import build_plan
-from roisim.engine.run import KernelSource, default_threads, run_range
+from roisim.engine.run import default_threads, run_range
 from roisim.errors import ScenarioError
-from roisim.result import Result, build_dataset
+from roisim.result import Result
 from roisim.scenario.loading import load_scenario
 from roisim.scenario.model import Scenario
 
@@ -162,6 +161,12 @@ class Comparison:
 
     def to_json(self, indent: int | None = 2) -> str:
         return self.figures.to_json(indent)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view (``roisim.report.notebook.comparison_html``)."""
+        from roisim.report.notebook import comparison_html
+
+        return comparison_html(self)
 
     def __repr__(self) -> str:
         names = ", ".join(repr(o.name) for o in self.figures.options)
@@ -313,22 +318,9 @@ def shared_inputs(plans) -> SharedInputs:
 def _in_memory(plan, runs: int, seed: int, threads: int, keep_inputs: bool, progress):
     """One option's runs into memory and their summary (as ``simulate`` does in memory); its
     Result and its per-run NPVs."""
-    arrays = run_range(
-        plan,
-        0,
-        runs,
-        threads=threads,
-        keep_inputs=keep_inputs,
-        progress=(lambda done: progress(1, done, runs)) if progress else None,
-    )
-    metrics, cashflow = summarize_figures(
-        ArraySource(arrays.values, threads),
-        runs,
-        int(arrays.flags[SEVERAL_IRRS]),
-        progress=(lambda p, done: progress(p + 1, done, runs)) if progress else None,
-    )
-    summary = run_summary(plan.scenario, runs, seed, metrics, cashflow)
-    return Result(summary, build=lambda: build_dataset(plan, arrays, seed)), arrays.values[NPV]
+    result, arrays = summarize_plan(plan, runs, seed, threads, keep_inputs=keep_inputs,
+                                    progress=progress)
+    return result, arrays.values[NPV]
 
 
 def _difference(base: np.ndarray, other: np.ndarray, option: int) -> Difference:
@@ -356,10 +348,7 @@ def _streaming(plans, runs: int, seed: int, threads: int, steps):
 
 def _streamed(plan, runs: int, seed: int, threads: int, progress) -> Result:
     """One option's summary, streamed (as ``simulate(summary_only=True)``)."""
-    on_pass = (lambda p, done: progress(p, done, runs)) if progress else None
-    metrics, cashflow = summarize_figures(KernelSource(plan, runs, threads=threads), runs,
-                                          progress=on_pass)
-    return Result(run_summary(plan.scenario, runs, seed, metrics, cashflow))
+    return summarize_plan(plan, runs, seed, threads, summary_only=True, progress=progress)[0]
 
 
 class PairedSource:

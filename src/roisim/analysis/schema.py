@@ -17,6 +17,13 @@ workbook) read attributes, never string keys.
         discounted_payback_years: PaybackFigures   + prob_within_horizon, mean_within_horizon
         roi, bcr: RatioFigures       + prob_defined
       cashflow_by_year: CashflowByYear (year, mean, p5, p95: one entry per year 0..H)
+      lines: tuple of LineFigures (name, kind "benefit" | "cost", pv: LinePv (mean, p5, p50,
+             p95), mean_by_year, p5_by_year, p95_by_year: per year 0..H, or None when the
+             line-year rows were not computed)
+      central_case: CentralCase (npv, irr, payback_years, discounted_payback_years, roi, bcr),
+             or None for a variant run (held, scaled or delayed inputs or lines)
+      correlations: CorrelationFigures (method, inputs, target, used, repaired, max_change,
+                    realised) or None when the scenario has no [correlations]
 
 Every metric's figures start with ``mean, sd, p5, p10, p25, p50, p75, p90, p95`` and
 ``ci95``; its ``ci95`` holds a 95% Monte Carlo interval ``[low, high]`` (an ``Interval``) for
@@ -32,6 +39,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import types
 import typing
 from dataclasses import dataclass, fields
 from typing import NamedTuple
@@ -100,11 +108,20 @@ def _hints(cls) -> dict:
 
 
 def _typed(hint, value):
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):  # X | None: None, or the value as an X
+        if value is None:
+            return None
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+        origin = typing.get_origin(hint)
     if isinstance(hint, type) and issubclass(hint, Record):
         return hint.from_dict(value)
     if hint is Interval:
         return Interval(*value)
-    if typing.get_origin(hint) is tuple:
+    if origin is tuple:
+        item = typing.get_args(hint)[0]
+        if isinstance(item, type) and issubclass(item, Record):
+            return tuple(item.from_dict(v) for v in value)
         return tuple(value)
     return value
 
@@ -225,6 +242,58 @@ class CashflowByYear(Record):
 
 
 @dataclass(frozen=True)
+class LinePv(Record):
+    """A line's present value over the runs: ``PV_j = Σ_t A_jt · d_t`` (costs as positive
+    amounts), its mean and numpy's linear P5, P50 and P95."""
+
+    mean: float | None
+    p5: float | None
+    p50: float | None
+    p95: float | None
+
+
+@dataclass(frozen=True)
+class LineFigures(Record):
+    """One benefit or cost line: its PV and, per year 0..H, the mean, P5 and P95 of its amount
+    (None when the run did not compute the line-year rows)."""
+
+    name: str
+    kind: str  # "benefit" or "cost"
+    pv: LinePv
+    mean_by_year: tuple[float | None, ...] | None
+    p5_by_year: tuple[float | None, ...] | None
+    p95_by_year: tuple[float | None, ...] | None
+
+
+@dataclass(frozen=True)
+class CentralCase(Record):
+    """The deterministic case a single-point spreadsheet gives: every random input at its
+    median (``roisim.analysis.central``); a figure that does not exist is None."""
+
+    npv: float | None
+    irr: float | None
+    payback_years: float | None
+    discounted_payback_years: float | None
+    roi: float | None
+    bcr: float | None
+
+
+@dataclass(frozen=True)
+class CorrelationFigures(Record):
+    """The ``[correlations]`` the runs used: the targets and the matrix used (in the method's
+    terms, over ``inputs``), whether it was repaired and by how much at most, and the realised
+    Spearman matrix of the runs (None when no per-run data was kept)."""
+
+    method: str
+    inputs: tuple[str, ...]
+    target: tuple
+    used: tuple
+    repaired: bool
+    max_change: float
+    realised: tuple | None = None
+
+
+@dataclass(frozen=True)
 class RunSummary(Record):
     """The summary of one simulation: what ``roisim run --json`` prints."""
 
@@ -237,6 +306,9 @@ class RunSummary(Record):
     timing: str
     metrics: Metrics
     cashflow_by_year: CashflowByYear
+    lines: tuple[LineFigures, ...] = ()
+    central_case: CentralCase | None = None
+    correlations: CorrelationFigures | None = None
 
     def to_json(self, indent: int | None = 2) -> str:
         """Strict JSON (no NaN or Infinity): ``roisim run --json``."""

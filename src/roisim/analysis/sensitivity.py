@@ -58,6 +58,12 @@ class Sensitivity:
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.summary, indent=indent)
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view (``roisim.report.notebook.sensitivity_html``)."""
+        from roisim.report.notebook import sensitivity_html
+
+        return sensitivity_html(self)
+
     def __repr__(self) -> str:
         s = self.summary
         top = max(s["inputs"], key=lambda i: i["evppi"] or 0.0, default=None)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 
 from roisim._version import __version__
-from roisim.analysis.schema import CashflowByYear, Metrics, RunSummary, ScenarioInfo
-from roisim.analysis.summary import summarize_figures
+from roisim.analysis.correlation_figures import correlation_figures
+from roisim.analysis.schema import CashflowByYear, CentralCase, Metrics, RunSummary, ScenarioInfo
+from roisim.analysis.summary import summarize_run
 from roisim.engine.blocks import ArraySource
-from roisim.engine.layout import SEVERAL_IRRS, n_rows
+from roisim.engine.layout import SEVERAL_IRRS, Layout
 from roisim.engine.plan import build_plan
 from roisim.engine.run import KernelSource, default_threads, run_range
 from roisim.errors import ScenarioError
 from roisim.result import Result, build_dataset
+from roisim.scenario import diskcache
 from roisim.scenario.model import MAX_RUNS, Scenario
 
 #: per-run results larger than this (bytes) are summarised in streaming mode instead
@@ -34,9 +36,17 @@ def check_runs_seed(scenario: Scenario, runs, seed) -> tuple[int, int]:
 
 
 def run_summary(
-    scenario: Scenario, runs: int, seed: int, metrics: Metrics, cashflow: CashflowByYear
+    scenario: Scenario,
+    runs: int,
+    seed: int,
+    metrics: Metrics,
+    cashflow: CashflowByYear,
+    lines: tuple = (),
+    central: CentralCase | None = None,
+    correlations=None,
 ) -> RunSummary:
-    """The summary of ``runs`` runs of ``scenario`` under ``seed``: its header and figures."""
+    """The summary of ``runs`` runs of ``scenario`` under ``seed``: its header and figures
+    (``lines`` and ``central`` are empty and None unless given)."""
     return RunSummary(
         roisim_version=__version__,
         scenario=ScenarioInfo(
@@ -49,12 +59,38 @@ def run_summary(
         timing=scenario.timing,
         metrics=metrics,
         cashflow_by_year=cashflow,
+        lines=tuple(lines),
+        central_case=central,
+        correlations=correlations,
     )
+
+
+#: the code the cached central case depends on
+CENTRAL_CODE = ("scenario", "analysis/central.py", "analysis/uncertain.py", "finance.py", "kernels")
+
+
+def central_figures(scenario: Scenario) -> CentralCase | None:
+    """The central case of ``scenario`` (``roisim.analysis.central.central_case``) as summary
+    figures, or None when it has no central case (its medians give an amount that is not a
+    finite number, or a negative cost).  Cached on disk with the plans: the medians of
+    truncated families need scipy, which a warm ``roisim run`` never imports otherwise."""
+    from roisim.analysis.central import central_case
+
+    ckey = diskcache.key(diskcache.source_fingerprint(*CENTRAL_CODE), "central", repr(scenario))
+    cached = diskcache.get("central", ckey)
+    if cached is not None:
+        return cached[0]
+    try:
+        figures = CentralCase(**central_case(scenario))
+    except ScenarioError:
+        figures = None
+    diskcache.put("central", ckey, (figures,))
+    return figures
 
 
 def result_bytes(plan, runs: int, keep_inputs: bool = True) -> int:
     """Memory the per-run results of ``runs`` runs take when kept."""
-    per_run = n_rows(plan.years)
+    per_run = Layout.of(plan).n_rows
     if keep_inputs:
         per_run += len(plan.run_inputs) + len(plan.year_inputs) * plan.years
     return 8 * per_run * runs
@@ -86,6 +122,7 @@ def simulate(
     scale: dict | None = None,
     line_scale: dict | None = None,
     delay: dict | None = None,
+    line_years: bool = False,
 ) -> Result:
     """Simulate ``runs`` runs of ``scenario`` (defaults from its [simulation] table).
 
@@ -105,7 +142,15 @@ def simulate(
         every other input is drawn as usual; ``scale={"x": 1.1}`` multiplies its draws by 1.1;
         ``line_scale={"costs[0]": 1.3}`` multiplies a line (or ``"benefits"``/``"costs"``);
         ``delay={"benefits": 1}`` starts lines a year later.  See
-        :func:`roisim.engine.variants.vary` for the names each accepts.
+        :func:`roisim.engine.variants.vary` for the names each accepts.  The summary's
+        ``central_case`` is None for such a variant (the central case is the scenario's own).
+    line_years : also summarise each line's amount in each year (``mean_by_year``,
+        ``p5_by_year`` and ``p95_by_year`` of ``summary["lines"]``; None otherwise).  Costs
+        one row per line and year per run: (lines × years) × 8 bytes of memory per run in
+        memory, time when streaming.
+
+    Every line's present value ``PV_j = Σ_t A_jt · d_t`` is in ``Result.dataset["line_pv"]``
+    and ``summary["lines"]``; Σ PV(benefits) − Σ PV(costs) = NPV in every run.
 
     The same seed gives bit-identical results whatever ``threads`` or the executor is.
 
@@ -136,24 +181,54 @@ def simulate(
         raise TypeError("simulate expects a Scenario from roisim.load_scenario")
     runs, seed = check_runs_seed(scenario, runs, seed)
     threads = threads or default_threads()
-    plan = build_plan(scenario, seed, hold=hold, scale=scale, line_scale=line_scale, delay=delay)
+    variant = {"hold": hold, "scale": scale, "line_scale": line_scale, "delay": delay}
+    plan = build_plan(scenario, seed, **variant)
+    plan = plan.with_line_rows("years" if line_years else "pv")
     if summary_only is None:
         summary_only = (
             executor is not None or result_bytes(plan, runs, keep_inputs) > memory_limit()
         )
-    if summary_only:
-        metrics, cashflow, build = _streaming(plan, runs, threads, executor, progress)
+    result, _ = summarize_plan(
+        plan, runs, seed, threads, summary_only, executor, keep_inputs, progress
+    )
+    return result
+
+
+def summarize_plan(
+    plan,
+    runs: int,
+    seed: int,
+    threads: int | None = None,
+    summary_only: bool = False,
+    executor=None,
+    keep_inputs: bool = True,
+    progress=None,
+):
+    """``(Result, arrays)``: ``runs`` runs of an already built ``plan`` summarised as
+    ``simulate`` does (``arrays`` is the in-memory ``RunArrays``, None when streaming).
+
+    A plan without line rows gets each line's PV (``plan.with_line_rows("pv")``); the central
+    case is the scenario's, or None for a variant (``plan.varied``).  Compare and stress cases
+    call this so that their summaries equal ``roisim run``'s.
+    """
+    threads = threads or default_threads()
+    if plan.line_rows == "none":
+        plan = plan.with_line_rows("pv")
+    if summary_only or executor is not None:
+        (figures, build), arrays = _streaming(plan, runs, threads, executor, progress), None
     else:
-        metrics, cashflow, build = _in_memory(plan, runs, seed, threads, keep_inputs, progress)
-    return Result(run_summary(scenario, runs, seed, metrics, cashflow), build=build)
+        figures, build, arrays = _in_memory(plan, runs, seed, threads, keep_inputs, progress)
+    central = None if plan.varied else central_figures(plan.scenario)
+    correlated = correlation_figures(plan, arrays)
+    summary = run_summary(plan.scenario, runs, seed, *figures, central, correlated)
+    return Result(summary, build=build), arrays
 
 
 def _streaming(plan, runs: int, threads: int, executor, progress):
     """Summarise blocks of runs as the passes regenerate them; no per-run data is kept."""
     source = executor(plan, runs) if executor else KernelSource(plan, runs, threads=threads)
     on_pass = (lambda p, done: progress(p, done, runs)) if progress else None
-    metrics, cashflow = summarize_figures(source, runs, progress=on_pass)
-    return metrics, cashflow, None
+    return summarize_run(source, runs, Layout.of(plan), progress=on_pass), None
 
 
 def _in_memory(plan, runs: int, seed: int, threads: int, keep_inputs: bool, progress):
@@ -167,10 +242,11 @@ def _in_memory(plan, runs: int, seed: int, threads: int, keep_inputs: bool, prog
         keep_inputs=keep_inputs,
         progress=(lambda done: progress(1, done, runs)) if progress else None,
     )
-    metrics, cashflow = summarize_figures(
+    figures = summarize_run(
         ArraySource(arrays.values, threads),
         runs,
+        Layout.of(plan),
         int(arrays.flags[SEVERAL_IRRS]),
         progress=(lambda p, done: progress(p + 1, done, runs)) if progress else None,
     )
-    return metrics, cashflow, lambda: build_dataset(plan, arrays, seed)
+    return figures, lambda: build_dataset(plan, arrays, seed), arrays

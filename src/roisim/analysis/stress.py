@@ -46,13 +46,13 @@ from roisim.analysis.simulate import (
     check_runs_seed,
     memory_limit,
     result_bytes,
-    run_summary,
     simulate,
+    summarize_plan,
 )
 from roisim.analysis.summary import summarize_figures
-from roisim.engine.blocks import ArraySource, Partial, block_range, n_blocks, run_blocks
+from roisim.engine.blocks import Partial, block_range, n_blocks, run_blocks
 from roisim.engine.codegen import compile_plan
-from roisim.engine.layout import N_METRICS, ROW, SEVERAL_IRRS
+from roisim.engine.layout import N_METRICS, ROW
 from roisim.engine.plan import build_plan
 from roisim.engine.run import default_threads, run_range
 from roisim.errors import ScenarioError, suggest
@@ -86,6 +86,12 @@ class StressResult:
     def summary(self) -> dict:
         """``{"base": <run summary>, "cases": [{"name", "summary", "difference"}]}``."""
         return {"base": self.base.to_dict(), "cases": [c.to_dict() for c in self.cases]}
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view (``roisim.report.notebook.stress_html``)."""
+        from roisim.report.notebook import stress_html
+
+        return stress_html(self)
 
     def to_json(self, indent: int | None = 2) -> str:
         """Strict JSON (no NaN or Infinity): ``roisim stress --json``."""
@@ -213,12 +219,9 @@ def _in_memory(scenario, base_plan, cases, names, runs, seed, threads) -> Stress
 
 def _summary_and_npv(scenario, plan, runs, seed, threads) -> tuple[RunSummary, np.ndarray]:
     """The run summary (as ``simulate`` computes it in memory) and the per-run NPVs."""
-    arrays = run_range(plan, 0, runs, threads=threads, keep_inputs=False)
-    metrics, cashflow = summarize_figures(
-        ArraySource(arrays.values, threads), runs, int(arrays.flags[SEVERAL_IRRS])
-    )
+    result, arrays = summarize_plan(plan, runs, seed, threads, keep_inputs=False)
     npv = arrays.values[NPV].copy()  # the rest of the arrays is dropped here
-    return run_summary(scenario, runs, seed, metrics, cashflow), npv
+    return result.figures, npv
 
 
 # ------------------------------------------------------------------ streaming

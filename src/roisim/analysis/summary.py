@@ -7,9 +7,11 @@ histogram bins; pass 2 copies out just the values in those bins (or, for a bin h
 than ``CAP`` values, histograms it again and a pass 3 copies from the sub-bin).  Every figure
 is therefore exact -- the same numbers a full sort would give -- while memory stays bounded.
 
-The variables are the rows of the engine's output: the metrics (``METRICS``) and then the net
-cash flow of each year.  ``summarize_figures`` returns the typed figures
-(``roisim.analysis.schema``); ``summarize`` returns the same as plain data.
+The variables are the rows of the engine's output (``roisim.engine.layout.Layout``): the metrics
+(``METRICS``), the net cash flow of each year and, when the plan writes them, each line's
+present value and each line's amount by year -- all through the same exact machinery.
+``summarize_run`` returns the typed figures (``roisim.analysis.schema``) with the lines;
+``summarize_figures`` the metrics and cash flows only; ``summarize`` the same as plain data.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from roisim.analysis.schema import (
     Interval,
     Intervals,
     IrrFigures,
+    LineFigures,
+    LinePv,
     MetricFigures,
     Metrics,
     NpvFigures,
@@ -43,7 +47,7 @@ from roisim.analysis.schema import (
     finite,
 )
 from roisim.engine.blocks import NO_BIN, PassSpec
-from roisim.engine.layout import FIRST_CASHFLOW_ROW, N_METRICS, ROW, SEVERAL_IRRS
+from roisim.engine.layout import FIRST_CASHFLOW_ROW, ROW, SEVERAL_IRRS, Layout, infer
 from roisim.engine.precompile import wait as wait_for_precompile
 from roisim.kernels import reduce
 from roisim.kernels.reduce import M2, MEAN, N_FIN, N_NAN, N_NEGINF, N_POS, N_POSINF, VMAX, VMIN
@@ -53,7 +57,17 @@ NB_YEAR = 1 << 12  # bins of a year's net cash flow histogram
 CAP = 1 << 21  # values copied out of one bin before it is histogrammed again
 NPV = ROW["npv"]
 TAIL_SHARE = 0.05  # the expected shortfall is the mean NPV of the worst 5% of runs
-CASHFLOW_PERCENTILES = (5, 95)
+CASHFLOW_PERCENTILES = (5, 95)  # of each year's net cash flow, and of each line's amount
+LINE_PV_PERCENTILES = (5, 50, 95)
+#: the percentiles wanted of each kind of row (a metric's also get their intervals' ranks)
+ROW_PERCENTILES = {
+    "metric": PERCENTILES,
+    "cashflow": CASHFLOW_PERCENTILES,
+    "line_pv": LINE_PV_PERCENTILES,
+    "line_year": CASHFLOW_PERCENTILES,
+}
+#: bins of each kind of row's top-level histogram
+ROW_BINS = {"metric": NB_METRIC, "cashflow": NB_YEAR, "line_pv": NB_METRIC, "line_year": NB_YEAR}
 
 # The refinement loop.  Each round reads what the last pass brought and asks the next pass for
 # what is still missing:
@@ -219,6 +233,9 @@ class _OrderStatistics:
         if rank >= self.n_defined[variable] - int(row[N_POSINF]):
             self.values[(variable, rank)] = math.inf
             return
+        if variable != NPV and row[VMIN] == row[VMAX]:  # every finite value is this one
+            self.values[(variable, rank)] = float(row[VMIN])
+            return
         top = self.histograms[variable]
         top_bin, before = top.locate(rank)
         sub = self.sub_histograms.get((variable, top_bin))
@@ -283,26 +300,57 @@ class _OrderStatistics:
         return total / tail_size
 
 
-def summarize_figures(
-    source, runs: int, multiple_irr: int | None = None, progress=None
-) -> tuple[Metrics, CashflowByYear]:
-    """The metrics and the net cash flow by year of the runs of ``source``, exactly.
+def summarize_run(
+    source, runs: int, layout: Layout | None = None, multiple_irr: int | None = None, progress=None
+) -> tuple[Metrics, CashflowByYear, tuple[LineFigures, ...]]:
+    """The metrics, the net cash flow by year and the lines of the runs of ``source``, exactly.
 
-    ``multiple_irr`` is the number of runs with several IRRs when the caller counted them
-    already (in-memory runs); otherwise pass 1 counts them.  ``progress(pass_number, done)``
-    is called as passes advance."""
+    Parameters
+    ----------
+    source : a summary source (``ArraySource``, ``KernelSource``, ``DaskSource``)
+    runs : int
+    layout : roisim.engine.layout.Layout, optional
+        what the source's rows hold (``Layout.of(plan)``); default: metrics and net cash flows
+        only, as many years as the source has rows after the metrics (then no lines)
+    multiple_irr : the number of runs with several IRRs when the caller counted them already
+        (in-memory runs); otherwise pass 1 counts them
+    progress : optional ``progress(pass_number, done)``, called as passes advance
+
+    Each line's PV percentiles and (with the line-year rows) its by-year mean, P5 and P95 are
+    order statistics and block-ordered means like the metrics', so every source gives the same
+    bits.  A line's ``mean_by_year``, ``p5_by_year`` and ``p95_by_year`` are None without the
+    line-year rows (``Plan.line_rows != "years"``).
+
+    >>> import numpy as np
+    >>> from roisim.engine.blocks import ArraySource
+    >>> values = np.tile(np.arange(1.0, 101.0), (8, 1))   # 6 metric rows and 2 years
+    >>> metrics, cashflow, lines = summarize_run(ArraySource(values), 100)
+    >>> metrics.npv.p50, cashflow.p95, lines
+    (50.5, (95.05, 95.05), ())
+    """
     wait_for_precompile()  # a cold start may be compiling the reduction kernels elsewhere
     passes = _Passes(source, progress)
-    histograms, first = _first_pass(source, passes)
+    pilot = source.pilot()
+    layout = layout if layout is not None else infer(pilot.shape[0])
+    histograms, first = _first_pass(source, pilot, layout, passes)
     moments = merge_moments(first.moments)
     if multiple_irr is None:
         multiple_irr = int(first.flags[SEVERAL_IRRS]) if first.flags is not None else 0
     n_defined = [runs - int(row[N_NAN]) for row in moments]
     tail_rank = max(1, math.ceil(TAIL_SHARE * runs)) - 1
     stats = _OrderStatistics(moments, histograms, n_defined, tail_rank)
-    stats.resolve(_wanted_ranks(n_defined, tail_rank), passes)
+    stats.resolve(_wanted_ranks(n_defined, tail_rank, layout), passes)
     metrics = _metrics(stats, runs, multiple_irr)
-    return metrics, _cashflow_by_year(stats)
+    return metrics, _cashflow_by_year(stats, layout), _lines(stats, layout)
+
+
+def summarize_figures(
+    source, runs: int, multiple_irr: int | None = None, progress=None, layout=None
+) -> tuple[Metrics, CashflowByYear]:
+    """The metrics and the net cash flow by year of the runs of ``source``, exactly
+    (``summarize_run`` without the lines)."""
+    metrics, cashflow, _ = summarize_run(source, runs, layout, multiple_irr, progress)
+    return metrics, cashflow
 
 
 def summarize(
@@ -313,14 +361,12 @@ def summarize(
     return metrics.to_dict(), cashflow.to_dict()
 
 
-def _first_pass(source, passes: _Passes):
+def _first_pass(source, pilot: np.ndarray, layout: Layout, passes: _Passes):
     """Pass 1: moments and a top-level histogram of every variable (on the pilot's range)."""
-    pilot = source.pilot()
     top = []
     for variable in range(pilot.shape[0]):
         lo, hi = _histogram_range(pilot[variable])
-        n_bins = NB_METRIC if variable < N_METRICS else NB_YEAR
-        top.append((variable, NO_BIN, lo, hi, n_bins))
+        top.append((variable, NO_BIN, lo, hi, ROW_BINS[layout.kind_of_row(variable)]))
     first = passes.run(PassSpec(moments=True, hists=tuple(top)))
     histograms = [
         _Histogram(lo, hi, n_bins, *first.hists[variable]) for variable, _, lo, hi, n_bins in top
@@ -328,18 +374,18 @@ def _first_pass(source, passes: _Passes):
     return histograms, first
 
 
-def _wanted_ranks(n_defined: list[int], tail_rank: int) -> set[tuple[int, int]]:
+def _wanted_ranks(n_defined: list[int], tail_rank: int, layout: Layout) -> set[tuple[int, int]]:
     """(variable, 0-based rank) of every order statistic the summary reads."""
     wanted = {(NPV, tail_rank)}
     for variable, n in enumerate(n_defined):
         if n == 0:
             continue
-        is_metric = variable < N_METRICS
-        for p in PERCENTILES if is_metric else CASHFLOW_PERCENTILES:
+        kind = layout.kind_of_row(variable)
+        for p in ROW_PERCENTILES[kind]:
             q = p / 100
             lo, hi, _ = quantile_positions(n, q)
             wanted |= {(variable, lo), (variable, hi)}
-            if is_metric:
+            if kind == "metric":
                 j, k = order_stat_ranks(n, q)
                 wanted |= {(variable, j - 1), (variable, k - 1)}
     return wanted
@@ -448,20 +494,48 @@ def _ratio(stats: _OrderStatistics, variable: int, runs: int) -> RatioFigures:
     )
 
 
-def _cashflow_by_year(stats: _OrderStatistics) -> CashflowByYear:
-    years = range(len(stats.n_defined) - N_METRICS)
+def _percentiles(stats: _OrderStatistics, rows, p: int) -> tuple[float | None, ...]:
+    """numpy's linear percentile ``p`` of each variable in ``rows`` (None when none defined)."""
+    return tuple(
+        finite(_quantile(stats, v, stats.n_defined[v], p / 100)) if stats.n_defined[v] else None
+        for v in rows
+    )
+
+
+def _cashflow_by_year(stats: _OrderStatistics, layout: Layout) -> CashflowByYear:
+    years = range(layout.years)
     rows = [FIRST_CASHFLOW_ROW + t for t in years]
-
-    def percentile(p: int) -> tuple[float | None, ...]:
-        return tuple(
-            finite(_quantile(stats, v, stats.n_defined[v], p / 100)) if stats.n_defined[v] else None
-            for v in rows
-        )
-
     low, high = CASHFLOW_PERCENTILES
     return CashflowByYear(
         year=tuple(years),
         mean=tuple(finite(stats.moments[v, MEAN]) for v in rows),
-        p5=percentile(low),
-        p95=percentile(high),
+        p5=_percentiles(stats, rows, low),
+        p95=_percentiles(stats, rows, high),
     )
+
+
+def _lines(stats: _OrderStatistics, layout: Layout) -> tuple[LineFigures, ...]:
+    """Each line's PV (mean, P5, P50, P95) and, with the line-year rows, its amount by year."""
+    if not layout.has_pv:
+        return ()
+    out = []
+    low, high = CASHFLOW_PERCENTILES
+    for j, (name, kind) in enumerate(zip(layout.lines, layout.kinds)):
+        row = layout.line_pv_row(j)
+        p5, p50, p95 = (_percentiles(stats, [row], p)[0] for p in LINE_PV_PERCENTILES)
+        pv = LinePv(mean=finite(stats.moments[row, MEAN]), p5=p5, p50=p50, p95=p95)
+        by_year = mean = None
+        if layout.has_years:
+            by_year = [layout.line_year_row(j, t) for t in range(layout.years)]
+            mean = tuple(finite(stats.moments[v, MEAN]) for v in by_year)
+        out.append(
+            LineFigures(
+                name=name,
+                kind=kind,
+                pv=pv,
+                mean_by_year=mean,
+                p5_by_year=None if by_year is None else _percentiles(stats, by_year, low),
+                p95_by_year=None if by_year is None else _percentiles(stats, by_year, high),
+            )
+        )
+    return tuple(out)

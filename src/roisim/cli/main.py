@@ -21,10 +21,14 @@ from roisim.errors import ScenarioError
 
 def _analysis_commands() -> list:
     from roisim.cli.compare import compare
+    from roisim.cli.export import export
+    from roisim.cli.new import new
+    from roisim.cli.plot import plot
+    from roisim.cli.report import report
     from roisim.cli.sensitivity import sensitivity
     from roisim.cli.stress import breakeven, stress
 
-    return [sensitivity, stress, breakeven, compare]
+    return [sensitivity, stress, breakeven, compare, plot, report, export, new]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -13,7 +13,9 @@ The kernel's arguments::
     first_column          where run first_run goes in the output arrays
     params, tables        the plan's numbers and sampling tables
     stream_keys           one 64-bit key per random input (from the seed and its name)
-    out_values            (N_METRICS + years, columns): the metrics, then the net cash flows
+    out_values            (rows, columns): the metrics, the net cash flows and, when it has the
+                          rows for them, each line's PV and each line's amount by year
+                          (``roisim.engine.layout.Layout``)
     out_run_inputs        (n_run_inputs, columns): every per-run input (when keep_inputs)
     out_year_inputs       (n_year_inputs, columns, years): every per-year input (when keep_inputs)
     problem_counts        counters of invalid values, labelled by Plan.problem_labels
@@ -31,6 +33,7 @@ from contextlib import contextmanager
 
 from roisim import _version
 from roisim.engine import sampling as uniforms
+from roisim.engine.copula import source_for
 from roisim.engine.layout import FIRST_CASHFLOW_ROW, METRICS, N_METRICS, ROW
 from roisim.engine.plan import LineCode, Node, Plan, value_name
 from roisim.engine.variants import HELD, HOLD, SCALE
@@ -49,7 +52,10 @@ from roisim.kernels.metrics import irr_one, paybacks, discount_factors
 @njit(cache=True, nogil=True, error_model="numpy")
 def kernel(first_run, n_runs, first_column, params, tables, stream_keys, out_values,
            out_run_inputs, out_year_inputs, problem_counts, keep_inputs):
-    years = out_values.shape[0] - {n_metrics}
+    years = out_year_inputs.shape[2]
+    # the line rows the output has room for (roisim.engine.layout.Layout): PVs, then amounts
+    line_pvs = out_values.shape[0] >= {n_metrics} + years + {n_lines}
+    line_years = out_values.shape[0] >= {n_metrics} + years + {n_lines} * (1 + years)
 '''
 
 #: each metric's value at the end of a run, from the run's totals (see _emit_metrics)
@@ -111,7 +117,7 @@ def _emit_random(k: int, node: Node, uniform: str, w: _Writer) -> None:
 
 def _emit_inputs(plan: Plan, level: str, w: _Writer) -> None:
     """Compute and store every input of one level ("run" or "year"), in dependency order."""
-    source = uniforms.get(plan.sampling)
+    source = source_for(plan.scenario, plan.sampling)
     streams = _streams(plan)
     prelude = source.run_prelude if level == "run" else source.year_prelude
     for text in prelude(streams, plan.sampling_numbers):
@@ -134,9 +140,11 @@ def _emit_inputs(plan: Plan, level: str, w: _Writer) -> None:
             w(f"{store.format(store=node.store)} = {value_name(k)}")
 
 
-def _emit_line(j: int, line: LineCode, w: _Writer) -> None:
-    """Add one line's amount of year t to the totals (its problems counted)."""
+def _emit_line(j: int, line: LineCode, n_lines: int, w: _Writer) -> None:
+    """Add one line's amount of year t to the totals and to the line's PV (its problems
+    counted), and store the amount in its row when the output has the line-year rows."""
     w(f"# {line.path}")
+    amount_row = f"{FIRST_CASHFLOW_ROW} + years + {n_lines} + {j} * years + t"
     if line.growth is not None:
         first, last = line.first_year_slot, line.last_year_slot
         with w.block(f"if t > params[{first}] and t <= params[{last}]:"):
@@ -145,11 +153,16 @@ def _emit_line(j: int, line: LineCode, w: _Writer) -> None:
                 w(f"problem_counts[{line.problem + 2}] += 1")
             w(f"growth_{j} *= growth_factor")
     w(f"multiplier = params[{line.multipliers} + t]")
+    with w.block("if line_years:"):
+        w(f"out_values[{amount_row}, column] = 0.0")
     with w.block("if multiplier != 0.0:"):
         grow = f" * growth_{j}" if line.growth is not None else ""
         w(f"amount = multiplier{grow} * {line.amount}")
         with w.block("if not math.isfinite(amount):"):
             w(f"problem_counts[{line.problem}] += 1")
+        w(f"line_pv_{j} += amount * discount[t]")
+        with w.block("if line_years:"):
+            w(f"out_values[{amount_row}, column] = amount")
         if line.is_cost:
             with w.block("if amount < 0.0:"):
                 w(f"problem_counts[{line.problem + 1}] += 1")
@@ -169,16 +182,20 @@ def _emit_year(plan: Plan, w: _Writer) -> None:
         _emit_inputs(plan, "year", w)
         w("net_flow = 0.0")
         for j, line in enumerate(plan.lines):
-            _emit_line(j, line, w)
+            _emit_line(j, line, len(plan.lines), w)
         w("flows[t] = net_flow")
         w(f"out_values[{FIRST_CASHFLOW_ROW} + t, column] = net_flow")
         w("npv += net_flow * discount[t]")
 
 
-def _emit_metrics(w: _Writer) -> None:
+def _emit_metrics(plan: Plan, w: _Writer) -> None:
     w("payback, discounted_payback = paybacks(flows, discount)")
     for name in METRICS:
         w(f"out_values[{ROW[name]}, column] = {METRIC_CODE[name]}")
+    if plan.lines:
+        with w.block("if line_pvs:"):
+            for j in range(len(plan.lines)):
+                w(f"out_values[{FIRST_CASHFLOW_ROW} + years + {j}, column] = line_pv_{j}")
 
 
 def render(plan: Plan) -> str:
@@ -198,17 +215,19 @@ def render(plan: Plan) -> str:
         for total in ("sum_benefits", "sum_costs", "pv_benefits", "pv_costs", "npv"):
             w(f"{total} = 0.0")
         for j, line in enumerate(plan.lines):
+            w(f"line_pv_{j} = 0.0")
             if line.growth is not None:
                 w(f"growth_{j} = 1.0")
         _emit_year(plan, w)
-        _emit_metrics(w)
+        _emit_metrics(plan, w)
     return "\n".join(w.lines) + "\n"
 
 
 def source(plan: Plan) -> str:
     """The whole generated module for ``plan``, without its first (comment) line."""
-    imports = "\n".join(uniforms.get(plan.sampling).imports)
-    return HEADER.format(source_imports=imports, n_metrics=N_METRICS) + render(plan)
+    imports = "\n".join(source_for(plan.scenario, plan.sampling).imports)
+    header = HEADER.format(source_imports=imports, n_metrics=N_METRICS, n_lines=len(plan.lines))
+    return header + render(plan)
 
 
 #: what shapes the generated code besides the plan: the generator, the uniform sources, the
@@ -216,6 +235,7 @@ def source(plan: Plan) -> str:
 KERNEL_CODE = (
     "engine/codegen.py",
     "engine/sampling.py",
+    "engine/copula.py",
     "engine/layout.py",
     "engine/variants.py",
     "kernels",

@@ -24,8 +24,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from roisim.engine import sampling as uniforms
+from roisim.engine.copula import source_for
 from roisim.engine.keys import name_hash, stream_keys
-from roisim.engine.layout import METRICS  # noqa: F401  (re-exported: older imports use it)
+from roisim.engine.layout import (
+    LINE_ROWS,
+    METRICS,  # noqa: F401  (re-exported: older imports use it)
+)
 from roisim.engine.variants import HELD, HOLD, SCALE, vary
 from roisim.errors import ScenarioError
 from roisim.scenario import diskcache
@@ -122,6 +126,11 @@ class Plan:
     sampling_numbers: int = -1  # where the source's own numbers start in params
     seed: int | None = None  # None: not bound to a seed (as cached)
     stream_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
+    #: the line rows of the values array (``roisim.engine.layout.LINE_ROWS``): "none", each
+    #: line's PV ("pv"), or its PV and its amount by year ("years")
+    line_rows: str = "none"
+    #: True for a variant (``vary``: a held, scaled or delayed input or line)
+    varied: bool = False
 
     @property
     def years(self) -> int:
@@ -130,6 +139,13 @@ class Plan:
     def with_seed(self, seed: int) -> Plan:
         """The same plan (sharing its arrays) with the stream keys of ``seed``."""
         return replace(self, seed=seed, stream_keys=stream_keys(seed, self.name_hashes))
+
+    def with_line_rows(self, level: str) -> Plan:
+        """The same plan, its values array holding the line rows of ``level``
+        (``roisim.engine.layout.LINE_ROWS``); the kernel is the same."""
+        if level not in LINE_ROWS:
+            raise ValueError(f"line_rows must be one of {LINE_ROWS}, got {level!r}")
+        return replace(self, line_rows=level)
 
     def vary(self, **changes) -> Plan:
         """A variant with a copy of ``params``: see :func:`roisim.engine.variants.vary`."""
@@ -356,7 +372,7 @@ def build_plan(
 
 
 def _build_plan(scenario: Scenario, sampling_name: str) -> Plan:
-    source = uniforms.get(sampling_name)
+    source = source_for(scenario, sampling_name)
     b = _Builder(scenario)
     for name, inp in scenario.inputs.items():
         if inp.kind == "constant":

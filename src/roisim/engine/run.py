@@ -15,7 +15,7 @@ import numpy as np
 
 from roisim.engine.blocks import SUMMARY_BLOCK, Partial, PassSpec, block_range, n_blocks, run_blocks
 from roisim.engine.codegen import compile_plan
-from roisim.engine.layout import FIRST_CASHFLOW_ROW, N_METRICS, ROW, SEVERAL_IRRS, n_rows
+from roisim.engine.layout import FIRST_CASHFLOW_ROW, N_METRICS, ROW, SEVERAL_IRRS, Layout
 from roisim.engine.plan import Plan
 from roisim.engine.precompile import wait as wait_for_precompile
 from roisim.errors import ScenarioError
@@ -35,7 +35,7 @@ class RunArrays:
     """Everything a range of runs produced."""
 
     start: int
-    values: np.ndarray  # (N_METRICS + H+1, n): the metrics, then the net cash flow of each year
+    values: np.ndarray  # (rows, n): the metrics, the net cash flow of each year, the line rows
     inputs: np.ndarray  # (n_run_inputs, n)
     year_inputs: np.ndarray  # (n_year_inputs, n, H+1)
     flags: np.ndarray  # (n_problems,) problem counters, labelled by Plan.problem_labels
@@ -49,17 +49,22 @@ class RunArrays:
         return self.values[:N_METRICS]
 
     @property
+    def years(self) -> int:
+        return self.year_inputs.shape[2]
+
+    @property
     def cashflow(self) -> np.ndarray:
         """(n, H+1) view of the net cash flows."""
-        return self.values[FIRST_CASHFLOW_ROW:].T
+        return self.values[FIRST_CASHFLOW_ROW : FIRST_CASHFLOW_ROW + self.years].T
 
 
 def allocate(plan: Plan, n: int, keep_inputs: bool = True) -> RunArrays:
-    """Output arrays for ``n`` runs of ``plan`` (inputs kept or not)."""
+    """Output arrays for ``n`` runs of ``plan`` (inputs kept or not), with the rows of its
+    layout (``Layout.of(plan)``: the line rows of ``plan.line_rows``)."""
     columns = n if keep_inputs else 1  # unkept inputs get 1-column placeholders
     return RunArrays(
         0,
-        np.empty((n_rows(plan.years), n)),
+        np.empty((Layout.of(plan).n_rows, n)),
         np.empty((len(plan.run_inputs), columns)),
         np.empty((len(plan.year_inputs), columns, plan.years)),
         np.zeros(plan.n_problems, dtype=np.int64),
@@ -110,7 +115,8 @@ def _finish_irr(
     if todo.size == 0:
         return  # irr_rows is compiled on its first call only
     wait_for_precompile()  # a cold start may be compiling irr_rows elsewhere
-    rows = np.ascontiguousarray(values[FIRST_CASHFLOW_ROW:, first_column + todo].T)
+    flows = values[FIRST_CASHFLOW_ROW : FIRST_CASHFLOW_ROW + plan.years]
+    rows = np.ascontiguousarray(flows[:, first_column + todo].T)
     out = np.empty(todo.size)
     roots = np.empty(todo.size, np.int64)
     irr_rows(rows, 1 if plan.scenario.timing == "mid-year" else 0, out, roots)

@@ -51,7 +51,8 @@ def vary(plan, *, hold=None, scale=None, line_scale=None, delay=None):
         and the growth move with them; years pushed past the horizon are dropped.  The lines named
         must keep at least one active year.
 
-    Unknown names raise ScenarioError, with a suggestion, at ``"<argument>.<name>"``.
+    Unknown names raise ScenarioError, with a suggestion, at ``"<argument>.<name>"``.  The
+    variant's ``varied`` is True when anything was changed (its summary has no central case).
     """
     params = np.array(plan.params, dtype=float, copy=True)
     for key, value in _items(hold, "hold"):
@@ -72,7 +73,8 @@ def vary(plan, *, hold=None, scale=None, line_scale=None, delay=None):
             params[line.multipliers : line.multipliers + plan.years] *= factor
     for key, years in _items(delay, "delay"):
         _delay(plan, params, key, years)
-    return replace(plan, params=params)
+    changed = any(_items(m, "") for m in (hold, scale, line_scale, delay))
+    return replace(plan, params=params, varied=plan.varied or changed)
 
 
 def _items(mapping, argument: str) -> list:

@@ -41,7 +41,7 @@ def render_sensitivity(summary: dict) -> str:
     """The text that ``roisim sensitivity`` prints."""
     sections = [_heading(summary), _table(summary)]
     if summary["inputs"]:
-        sections += [_notes(summary), [_conclusion(summary)]]
+        sections += [_notes(summary), [conclusion(summary)]]
     return "\n\n".join("\n".join(lines) for lines in sections if lines)
 
 
@@ -166,7 +166,7 @@ def _notes(s: dict) -> list[str]:
     return notes
 
 
-def _conclusion(s: dict) -> str:
+def conclusion(s: dict) -> str:
     cash = lambda v: money(v, s["currency"])
     best = max(s["inputs"], key=lambda r: r["evppi"] or 0.0, default=None)
     if best is None or not best["evppi"]:

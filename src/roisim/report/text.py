@@ -2,7 +2,8 @@
 
 The report reads the typed summary (``roisim.analysis.schema.RunSummary``) and prints every
 number through ``roisim.report.numbers``.  It fits one screen: the metrics table, the Monte
-Carlo intervals of the headline figures, and the net cash flow by year.
+Carlo intervals of the headline figures with the central case beside the mean NPV, the present
+value of each line, and the net cash flow by year.
 """
 
 from __future__ import annotations
@@ -30,14 +31,18 @@ CELL_WIDTH = 12
 NOTE_LABEL_WIDTH = 28  # the intervals section: label, value, then the interval or a note
 NOTE_VALUE_WIDTH = 12
 SHORTFALL_NOTE = "mean NPV of the worst 5% of runs"
+CENTRAL_NOTE = "every input at its median, as a spreadsheet"
+LINE_NAME_WIDTH = 34  # the lines table's first column, kind after it
+KIND_WIDTH = 8
 SEVERAL_IRRS_NOTE = "the smallest IRR is reported"
 YEAR_WIDTH, CASH_WIDTH = 6, 14
 
 
 def render_report(summary: RunSummary) -> str:
     """The text that ``roisim run`` prints."""
-    sections = [_heading, _metric_table, _intervals, _cashflow_table]
-    return "\n\n".join("\n".join(section(summary)) for section in sections)
+    sections = [_heading, _metric_table, _intervals, _line_table, _cashflow_table]
+    texts = ("\n".join(section(summary)) for section in sections)
+    return "\n\n".join(text for text in texts if text)
 
 
 def _heading(summary: RunSummary) -> list[str]:
@@ -80,6 +85,10 @@ def _intervals(summary: RunSummary) -> list[str]:
     cash = lambda v: money(v, summary.currency)
     rows = [
         ("mean NPV", cash(npv.mean), interval(npv.ci95.mean, cash)),
+    ]
+    if summary.central_case is not None:  # beside the mean: the flaw of averages
+        rows.append(("central case NPV", cash(summary.central_case.npv), CENTRAL_NOTE))
+    rows += [
         ("median NPV", cash(npv.p50), interval(npv.ci95.p50, cash)),
         ("NPV 5th percentile (P5)", cash(npv.p5), interval(npv.ci95.p5, cash)),
         ("P(NPV > 0)", percent(npv.prob_positive), interval(npv.ci95.prob_positive, percent)),
@@ -107,6 +116,25 @@ def _payback_row(label: str, payback: PaybackFigures) -> tuple[str, str, str]:
         mean = ""
     share = percent(payback.prob_within_horizon)
     return label, share, interval(payback.ci95.prob_within_horizon, percent) + mean
+
+
+def _line_table(summary: RunSummary) -> list[str]:
+    """Each line's present value: mean, P5 and P95 (costs as positive amounts)."""
+    if not summary.lines:
+        return []
+    cash = lambda v: money(v, summary.currency)
+    columns = "".join(f"{c:>{CASH_WIDTH}}" for c in ("mean PV", "P5", "P95"))
+    out = [
+        f"Lines (present value, {summary.currency})",
+        " " * (LINE_NAME_WIDTH + KIND_WIDTH) + columns,
+    ]
+    width = LINE_NAME_WIDTH - 3  # two spaces before, one after
+    for line in summary.lines:
+        name = line.name if len(line.name) <= width else line.name[: width - 1] + "~"
+        pv = line.pv
+        cells = "".join(f"{cash(v):>{CASH_WIDTH}}" for v in (pv.mean, pv.p5, pv.p95))
+        out.append(f"  {name:<{width}} {line.kind:<{KIND_WIDTH}}{cells}")
+    return out
 
 
 def _cashflow_table(summary: RunSummary) -> list[str]:

@@ -14,7 +14,7 @@ DEFAULT_SEED = 1
 MAX_HORIZON = 100
 MAX_RUNS = 10**12
 TIMINGS = ("end-of-year", "mid-year")
-TOP_KEYS = ("scenario", "simulation", "inputs", "benefits", "costs", "stress")
+TOP_KEYS = ("scenario", "simulation", "inputs", "benefits", "costs", "stress", "correlations")
 SCENARIO_KEYS = ("name", "description", "currency", "horizon_years", "discount_rate", "timing")
 SIMULATION_KEYS = ("runs", "seed")
 #: the per-run metrics, in output order: reserved as input names here, laid out as rows of the
@@ -26,7 +26,12 @@ STRESS_KEYS = ("name", "description", "scale", "delay", "set")
 
 @dataclass(frozen=True)
 class Input:
-    """A named input: ``kind`` is "constant", "distribution" or "derived"."""
+    """A named input: ``kind`` is "constant", "distribution" or "derived".
+
+    ``description`` is the input's optional ``description`` text, whatever its form (for a
+    distribution it is also ``dist.description``); ``unit_text`` is the ``unit`` written on a
+    ``{ value = ... }`` or ``{ expr = ... }`` table (a distribution keeps its own in ``dist``).
+    """
 
     name: str
     kind: str
@@ -34,10 +39,12 @@ class Input:
     dist: Distribution | None = None
     expr: tuple | None = None
     text: str | None = None
+    description: str | None = None
+    unit_text: str | None = None
 
     @property
     def unit(self):
-        return self.dist.unit if self.dist else None
+        return self.dist.unit if self.dist else self.unit_text
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,8 @@ class Scenario:
     source_file: str | None = None
     source_sha256: str | None = None
     stress: tuple[StressCase, ...] = ()  # the [[stress]] cases, in file order
+    #: the validated [correlations] table (roisim.scenario.correlations.Correlations) or None
+    correlations: object = None
     #: the TOML document this scenario was validated from (after --set), for analyses that vary
     #: one of its numbers and validate again (breakeven); treat it as read-only
     document: dict | None = field(default=None, repr=False, compare=False)

@@ -13,6 +13,7 @@ import re
 from dataclasses import replace
 
 from roisim.errors import ScenarioError, suggest
+from roisim.scenario.correlations import parse_correlations
 from roisim.scenario.distributions import Distribution, parse_distribution
 from roisim.scenario.expressions import FUNCTIONS, names_in, parse_expression
 from roisim.scenario.model import (
@@ -130,9 +131,30 @@ def parse_scenario(
         source_sha256=sha256,
         document=copy.deepcopy(data),
     )
+    if "correlations" in data:
+        levels, others = _correlatable(scenario)
+        correlated = parse_correlations(data["correlations"], levels, others)
+        scenario = replace(scenario, correlations=correlated)
     if "stress" in data:
         scenario = replace(scenario, stress=_parse_stress(data, scenario))
     return scenario
+
+
+def _correlatable(s: Scenario) -> tuple[dict[str, str], dict[str, str]]:
+    """The inputs that may be correlated, with their level ("run" or "year"), and why each
+    other name may not be."""
+    levels, others = {}, {}
+    for name, inp in s.inputs.items():
+        if inp.kind == "distribution" and inp.dist.family != "constant":
+            levels[name] = inp.dist.per
+        else:
+            others[name] = {"constant": "a constant", "derived": "a derived input"}.get(
+                inp.kind, "a constant")
+    if isinstance(s.discount_rate, Distribution):
+        levels["discount_rate"] = "run"
+    else:
+        others["discount_rate"] = "a constant (the discount rate is not drawn)"
+    return levels, others
 
 
 def _parse_head(data: dict) -> dict:
@@ -261,17 +283,13 @@ def _parse_inputs(raw: dict) -> tuple[dict[str, Input], tuple[str, ...]]:
         if name in _RESERVED:
             raise ScenarioError(f"'{name}' is a reserved name; choose another", path)
         if isinstance(spec, dict):
-            dist = parse_distribution(spec, path)
-            if dist.family == "constant" and dist.per == "run":
-                inputs[name] = Input(name, "constant", value=dist.params["value"], dist=dist)
-            else:
-                inputs[name] = Input(name, "distribution", dist=dist)
+            inputs[name] = _table_input(name, spec, path)
         elif isinstance(spec, str):
             inputs[name] = Input(name, "derived", text=spec)
         elif isinstance(spec, bool) or not isinstance(spec, (int, float)):
             raise ScenarioError(
-                f"must be a number, an expression string or a distribution table, "
-                f"got {_show(spec)}",
+                f"must be a number, an expression string or a table (a distribution, "
+                f"{{ value = ... }} or {{ expr = \"...\" }}), got {_show(spec)}",
                 path,
             )
         else:
@@ -279,9 +297,52 @@ def _parse_inputs(raw: dict) -> tuple[dict[str, Input], tuple[str, ...]]:
     names = list(inputs)
     for name, inp in list(inputs.items()):
         if inp.kind == "derived":
-            tree = parse_expression(inp.text, f"inputs.{name}", names)
-            inputs[name] = Input(name, "derived", expr=tree, text=inp.text)
+            where = f"inputs.{name}" + (".expr" if isinstance(raw[name], dict) else "")
+            tree = parse_expression(inp.text, where, names)
+            inputs[name] = replace(inp, expr=tree)
     return inputs, _dependency_order(inputs)
+
+
+#: the keys of an input written as a table that is not a distribution
+VALUE_INPUT_KEYS = ("value", "unit", "description")
+EXPR_INPUT_KEYS = ("expr", "unit", "description")
+_INPUT_TABLE_HELP = (
+    'an input table needs dist = "..." (a distribution), range = [lo, hi], value = <number> '
+    '(a constant) or expr = "..." (a derived input)'
+)
+
+
+def _table_input(name: str, spec: dict, path: str) -> Input:
+    """An input written as a table: a distribution, ``{ value = 4 }`` (a constant) or
+    ``{ expr = "a * b" }`` (a derived input), each with an optional ``unit`` and
+    ``description``."""
+    if "dist" in spec or "range" in spec:
+        dist = parse_distribution(spec, path)
+        if dist.family == "constant" and dist.per == "run":
+            return Input(name, "constant", value=dist.params["value"], dist=dist,
+                         description=dist.description)
+        return Input(name, "distribution", dist=dist, description=dist.description)
+    if "value" in spec and "expr" in spec:
+        raise ScenarioError("give value (a constant) or expr (a derived input), not both",
+                            f"{path}.expr")
+    if "value" not in spec and "expr" not in spec:
+        for k in spec:
+            choices = ("dist", "range", "value", "expr", "per", "lower", "upper")
+            if k not in VALUE_INPUT_KEYS + EXPR_INPUT_KEYS and suggest(k, choices):
+                # a misspelt key: point at it (a distribution's parameters without dist fall
+                # through to the table's own error below)
+                raise ScenarioError(f"unknown key '{k}'{suggest(k, choices)}; {_INPUT_TABLE_HELP}",
+                                    f"{path}.{k}")
+        raise ScenarioError(_INPUT_TABLE_HELP, path)
+    allowed = VALUE_INPUT_KEYS if "value" in spec else EXPR_INPUT_KEYS
+    _check_keys(spec, allowed, path)
+    texts = {k: _string(spec[k], f"{path}.{k}") for k in ("unit", "description") if k in spec}
+    if "value" in spec:
+        value = _number(spec["value"], f"{path}.value")
+        return Input(name, "constant", value=value, description=texts.get("description"),
+                     unit_text=texts.get("unit"))
+    return Input(name, "derived", text=_string(spec["expr"], f"{path}.expr"),
+                 description=texts.get("description"), unit_text=texts.get("unit"))
 
 
 def _dependency_order(inputs: dict[str, Input]) -> tuple[str, ...]:
@@ -709,7 +770,8 @@ def _set_value(document: dict, key: str, value, where: str) -> None:
 
 def read_field(document: dict, path: str, where: str):
     """The value at ``path`` (as ``--set`` writes it) in a TOML document; a path that points at
-    nothing raises at ``where``, with the closest key as a suggestion."""
+    nothing raises at ``where``, with the closest key as a suggestion.  A constant written as a
+    table, ``{ value = 4, description = "..." }``, reads as its number, as ``fee = 4`` does."""
     node, at = document, ""
     for seg in path_segments(path, where):
         if isinstance(seg, int):
@@ -726,4 +788,6 @@ def read_field(document: dict, path: str, where: str):
                 where,
             )
         node, at = node[seg], f"{at}.{seg}" if at else seg
+    if isinstance(node, dict) and "value" in node and not {"dist", "range", "expr"} & set(node):
+        return node["value"]  # a constant written { value = 4, description = "..." }
     return node
