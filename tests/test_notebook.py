@@ -108,7 +108,7 @@ def test_the_inputs_table_shows_every_description(executed):
         assert inp.name in html and inp.description in html
 
 
-@pytest.mark.parametrize("call", ['draw("npv"', 'draw("fan"', 'draw("tornado"', 'draw("stress"',
+@pytest.mark.parametrize("call", ["plot.npv()", "plot.fan()", 'draw("tornado"', 'draw("stress"',
                                   'draw("compare"'])
 def test_every_chart_is_an_image(executed, call):
     nb, _ = executed
@@ -118,13 +118,30 @@ def test_every_chart_is_an_image(executed, call):
     assert raw.startswith(PNG) and len(raw) > 10_000  # a drawn chart, not an empty canvas
 
 
-def test_the_analyses_print_their_tables(executed):
+def html_of(outs) -> str:
+    return "".join(o.data.get("text/html", "") for o in outs if o.output_type == "execute_result")
+
+
+def test_the_results_show_themselves_as_html(executed):
+    """``_repr_html_``: the result's headline (with its inline SVG histogram) and the compact
+    tables of the sensitivity, stress and compare results, as Jupyter displays them."""
+    import roisim
+    from roisim.report.numbers import money, percent
+
     nb, _ = executed
-    assert "EVPI" in text_of(outputs(nb, "render_sensitivity"))
-    stress = text_of(outputs(nb, "render_stress"))
-    assert "Build overruns by 30%, benefits a year late" in stress
-    compare = text_of(outputs(nb, "render_comparison"))
-    assert "managed service" in compare
+    scenario = roisim.load_scenario(ROOT / "scenarios" / "fintech.toml")
+    npv = roisim.simulate(scenario, runs=20_000, seed=scenario.seed).figures.metrics.npv
+    result = html_of(outputs(nb, "result = roisim.simulate("))
+    assert "<svg" in result and money(npv.mean) in result and percent(npv.prob_positive) in result
+    assert "EVPI" in html_of([o for c in nb.cells if c.cell_type == "code" and c.source == "sens"
+                              for o in c.outputs])
+    stress = html_of([o for c in nb.cells if c.cell_type == "code" and c.source == "stressed"
+                      for o in c.outputs])
+    for case in scenario.stress:
+        assert case.name in stress
+    compare = html_of([o for c in nb.cells if c.cell_type == "code" and c.source == "comparison"
+                       for o in c.outputs])
+    assert "as a managed service" in compare and scenario.name in compare
 
 
 def test_the_report_is_written_outside_the_repository(executed):

@@ -48,10 +48,13 @@ def save(ax, path, *, dpi: int = DPI) -> None:
                             f"{exc.strerror or exc}", "output") from None
 
 
-def to_svg(ax) -> str:
+def to_svg(ax, prefix: str | None = None) -> str:
     """The figure of ``ax`` as one ``<svg …>…</svg>`` element for an HTML page: text as text,
-    no XML prolog, no metadata, no external reference, and every id prefixed by a prefix new
-    to each call, so that several charts can share a page.
+    no XML prolog, no metadata, no external reference, and every id prefixed by ``prefix``
+    (default: one new to each call), so that several charts can share a page.  With a
+    ``prefix`` the element is the same bytes every time (the report passes one per chart slot,
+    so the same report is the same file); without one, two charts shown on one page (a
+    notebook's outputs) can never share an id.
 
     >>> svg = to_svg(charts.draw("npv", result))     # doctest: +SKIP
     >>> svg.startswith("<svg")                        # doctest: +SKIP
@@ -60,12 +63,14 @@ def to_svg(ax) -> str:
     import matplotlib
 
     buf = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": uuid.uuid4().hex}):
+    salt = uuid.uuid4().hex if prefix is None else prefix
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
         ax.figure.savefig(buf, format="svg", metadata=METADATA[".svg"])
     text = buf.getvalue()
     text = text[text.index("<svg"):]
     text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
-    prefix = f"roisim{next(_calls)}{uuid.uuid4().hex[:6]}-"
+    if prefix is None:
+        prefix = f"roisim{next(_calls)}{uuid.uuid4().hex[:6]}-"
     text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
     text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", text)
     return re.sub(r'((?:xlink:)?href)="#([^"]+)"', lambda m: f'{m.group(1)}="#{prefix}'

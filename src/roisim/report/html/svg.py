@@ -35,7 +35,7 @@ def chart(kind: str, source, caption: str, **options) -> Chart:
 
     ax = charts.draw(kind, source, **options)
     try:
-        svg = charts.to_svg(ax)
+        svg = charts.to_svg(ax, prefix=f"roisim-{kind}-")  # one chart of each kind a page
     finally:
         pyplot = sys.modules.get("matplotlib.pyplot")
         if pyplot is not None:  # a figure pyplot made (the user chose a backend): free it

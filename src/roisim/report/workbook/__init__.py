@@ -77,7 +77,8 @@ def write_workbook(
 
     target = check_path(path)
     runs_sheet = check_runs_sheet(runs_sheet)
-    result = roisim.simulate(scenario, runs=runs, seed=seed, threads=threads)
+    # line_years: the Cash flows sheet lists each line's P5 and P95 by year
+    result = roisim.simulate(scenario, runs=runs, seed=seed, threads=threads, line_years=True)
     extra = {
         "central": central_case(scenario),
         "flows": central_flows(scenario),
