@@ -14,7 +14,10 @@ Sections (see benchmarks/README.md):
   4. cold and warm wall time of the command line, and warm wall time of the analysis commands
      (`roisim sensitivity scenarios/fintech.toml --runs 1000000`; `roisim compare` of
      fintech.toml and fintech-buy.toml at the default runs);
-  5. a Markdown report with PASS/FAIL against the targets (--output).
+  5. a Markdown report with PASS/FAIL against the targets (--output);
+  6. sampling (benchmarks/sampling.py): the RMSE of the mean NPV at equal runs for random, lhs
+     and sobol on a smooth closed-form scenario, and the engine's cost per run of each method
+     (and of correlations) on fintech.
 
 Memory and command-line figures are measured first, while this process is still small, in fresh
 subprocesses; the compile cache is warmed before anything is timed.
@@ -838,6 +841,9 @@ def main() -> int:
     rep.add()
     for name in SCENARIOS:
         throughput(name, sizes, rep, res)
+    from sampling import section as sampling_section  # benchmarks/sampling.py
+
+    sampling_section(rep, res, args.quick)
     irr_section(irr_n, npf_n, rep, res)
     targets_section(res, args.quick, n_stream, rep)
 

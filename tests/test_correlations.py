@@ -155,9 +155,32 @@ def test_streaming_and_threads_are_bit_identical(rank_run):
     two = roisim.simulate(s, runs=50_000, threads=2)
     streamed = roisim.simulate(s, runs=50_000, summary_only=True)
     np.testing.assert_array_equal(one.dataset["npv"].values, two.dataset["npv"].values)
-    strip = lambda d: {k: v for k, v in d.items() if k != "correlations"}
-    assert strip(streamed.summary) == strip(one.summary)
-    assert streamed.summary["correlations"]["realised"] is None
+    # fewer runs than REALISED_RUNS: streaming regenerates them all, so even realised agrees
+    assert streamed.summary == one.summary
+    assert streamed.summary["correlations"]["realised_runs"] == 50_000
+
+
+def test_stress_cases_and_compared_options_keep_common_random_numbers():
+    """A stress case and a compared option that change only the build cost see the same
+    correlated draws, run by run, so their NPV differs from the base by exactly the change in
+    the discounted build cost (closed form: 40 more at year 0, undiscounted)."""
+    pairs = 'pairs = [["a", "b", 0.6], ["y1", "y2", 0.5]]'
+    base = scenario(pairs)
+    dearer = roisim.load_scenario(HEAD.format(rate="0.08").replace("amount = 150", "amount = 190")
+                                  + "\n[correlations]\n" + pairs)
+    runs = 20_000
+    out = roisim.compare([base, dearer], runs=runs, seed=5, keep_inputs=True)
+    a, b = (r.dataset for r in out.results)
+    for name in ("a", "b", "y1", "y2"):
+        np.testing.assert_array_equal(a[name].values, b[name].values)
+    np.testing.assert_allclose(a["npv"].values - b["npv"].values, 40.0, rtol=0, atol=1e-9)
+    assert spearman(a["a"], a["b"]) == pytest.approx(0.6, abs=0.03)
+    stressed = roisim.stress(roisim.load_scenario(
+        HEAD.format(rate="0.08") + '\n[[stress]]\nname = "dearer build"\n'
+        'scale = { "costs[0]" = 1.2 }\n\n[correlations]\n' + pairs), runs=runs, seed=5)
+    diff = stressed.cases[0].difference["npv"]  # 150 × 0.2 more at year 0, in every run
+    for key in ("mean", "p5", "p95"):
+        assert diff[key] == pytest.approx(-30.0, abs=1e-6), key
 
 
 def test_a_repaired_matrix_reports_target_used_and_change():
@@ -228,3 +251,19 @@ def test_cli_error_is_one_line_with_the_file_line(tmp_path):
     assert len(lines) == 1
     assert "bad.toml:" in lines[0] and "correlations.pairs[0][1]" in lines[0]
     assert "positive semi-definite" not in lines[0]
+
+
+def test_without_kept_inputs_realised_is_over_the_first_runs(monkeypatch):
+    """``roisim run`` keeps no inputs: the realised matrix is then Spearman's ρ over the first
+    REALISED_RUNS runs, the same draws as a run that keeps them (scipy on those runs)."""
+    from roisim.analysis import correlation_figures as cf
+
+    monkeypatch.setattr(cf, "REALISED_RUNS", 4_000)
+    s = scenario('pairs = [["a", "b", 0.6], ["y1", "y2", 0.5]]')
+    c = roisim.simulate(s, runs=20_000, keep_inputs=False).summary["correlations"]
+    ds = roisim.simulate(s, runs=4_000).dataset
+    i = {n: k for k, n in enumerate(c["inputs"])}
+    assert c["realised_runs"] == 4_000
+    assert c["realised"][i["a"]][i["b"]] == pytest.approx(spearman(ds["a"], ds["b"]), abs=1e-12)
+    y1, y2 = ds["y1"].values.ravel(), ds["y2"].values.ravel()
+    assert c["realised"][i["y1"]][i["y2"]] == pytest.approx(spearman(y1, y2), abs=1e-12)

@@ -77,6 +77,11 @@ formula = "bare * 2"
         "formula": ("derived", None, None),
     }
     assert s.inputs["fee"].value == 4.0 and s.inputs["saving"].text == "fee * rate"
+    ds = roisim.simulate(s, runs=10, seed=1).dataset  # the dataset's variables carry them too
+    assert (ds["saving"].attrs["description"], ds["saving"].attrs["units"]) == (
+        "Fee times rate", "GBP/yr")
+    assert (ds["rate"].attrs["description"], ds["rate"].attrs["units"]) == ("A rate", "GBP/h")
+    assert ds["formula"].attrs.get("description") is None
 
 
 def test_the_table_forms_compute_what_the_bare_forms_do():

@@ -170,13 +170,26 @@ def test_the_paragraph_quotes_the_headline(loaded, summary):
 
 @needs_chromium
 def test_the_lines_table_equals_the_summary_lines(loaded, summary):
-    if "lines" not in summary:
-        pytest.skip("the summary has no per-line figures yet")
+    assert summary["lines"]
     cells = loaded.evaluate("""Array.from(document.querySelectorAll('#lines [data-key]'))
         .map(e => [e.dataset.key, e.dataset.value])""")
     assert len(cells) == 4 * len(summary["lines"])
     for key, raw in cells:
         assert json.loads(raw) == _at(summary, key), key
+
+
+@needs_chromium
+def test_the_correlation_table_shows_each_pair_of_the_summary(loaded, summary):
+    """fintech.toml's [correlations]: one row per pair, its target, the value used and the
+    realised rank correlation as in the JSON summary (3 decimals)."""
+    corr = summary["correlations"]
+    rows = loaded.evaluate("""Array.from(document.querySelectorAll('#correlations tbody tr'))
+        .map(r => Array.from(r.cells).map(c => c.textContent))""")
+    names = corr["inputs"]
+    want = [[f"{names[i]} and {names[j]}", *(f"{corr[k][i][j]:.3f}"
+                                              for k in ("target", "used", "realised"))]
+            for i in range(len(names)) for j in range(i + 1, len(names)) if corr["target"][i][j]]
+    assert rows == want and len(rows) == 2
 
 
 @needs_chromium

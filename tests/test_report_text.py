@@ -11,6 +11,7 @@ from roisim.analysis.schema import (
     PERCENTILES,
     CashflowByYear,
     DefinedIntervals,
+    DiscountRateInfo,
     HorizonIntervals,
     Interval,
     IrrFigures,
@@ -103,6 +104,7 @@ def summary(prob_multiple=0.0003, file="scenarios/x.toml") -> RunSummary:
         currency="GBP",
         horizon_years=5,
         timing="end-of-year",
+        discount_rate=DiscountRateInfo(kind="constant", text="8%"),
         metrics=Metrics(
             npv=_npv(),
             irr=_irr(prob_multiple),

@@ -24,8 +24,11 @@ from roisim.analysis.intervals import PERCENTILES
 from roisim.analysis.schema import Interval, RunSummary
 from roisim.engine.plan import METRICS
 
-HEADER = ["roisim_version", "scenario", "runs", "seed", "currency", "horizon_years", "timing"]
-TOP = [*HEADER, "metrics", "cashflow_by_year", "lines", "central_case", "correlations"]
+HEADER = ["roisim_version", "scenario", "runs", "seed", "currency", "horizon_years", "timing",
+          "discount_rate"]
+TOP = [*HEADER, "metrics", "cashflow_by_year", "lines", "central_case", "correlations",
+       "precision",  # issue 11 section 3: the stop rule, None without one
+       "sampling", "replicates", "intervals", "warnings"]  # issue 11 section 2
 SCENARIO = ["name", "file", "sha256"]
 METRIC_NAMES = ["npv", "irr", "payback_years", "discounted_payback_years", "roi", "bcr"]
 PCT = ["p5", "p10", "p25", "p50", "p75", "p90", "p95"]

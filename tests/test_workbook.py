@@ -63,6 +63,35 @@ amount = 400
 years = "0"
 """
 
+# discount schedules (issue 11, part 4): drawn and constant entries crossing year 31, and the
+# Green Book preset under mid-year timing; the Model sheet's factors follow the schedule
+SCHEDULES = {
+    "schedule": FUNCTIONS.replace("discount_rate = 0.07", (
+        'discount_rate = { schedule = [[0, { dist = "uniform", min = 0.03, max = 0.05 }], '
+        '[2, 0.02], [3, { dist = "pert", min = 0.05, mode = 0.06, max = 0.09 }]] }')).replace(
+        'timing = "mid-year"', 'timing = "end-of-year"'),
+    "schedule_mid": FUNCTIONS.replace("discount_rate = 0.07", (
+        'discount_rate = { schedule = [[0, 0.035], [2, { dist = "uniform", min = 0.03, '
+        'max = 0.05 }], [3, 0.06]] }')),
+    "green_book": """
+[scenario]
+name = "green book"
+horizon_years = 40
+discount_rate = "green-book-2018"
+timing = "mid-year"
+[inputs]
+x = { dist = "uniform", min = 50, max = 150 }
+[[benefits]]
+name = "b"
+amount = "x"
+growth = 0.01
+[[costs]]
+name = "c"
+amount = 1500
+years = "0"
+""",
+}
+
 
 def _soffice() -> str:
     exe = shutil.which("soffice") or shutil.which("libreoffice")
@@ -118,6 +147,10 @@ def books(tmp_path_factory):
     scenarios["functions"] = roisim.load_scenario(FUNCTIONS)
     made["functions"] = write_workbook(root / "functions.xlsx", scenarios["functions"],
                                        runs=200, seed=1, runs_sheet=5, sensitivity=False)
+    for key, text in SCHEDULES.items():
+        scenarios[key] = roisim.load_scenario(text)
+        made[key] = write_workbook(root / f"{key}.xlsx", scenarios[key], runs=200, seed=1,
+                                   runs_sheet=5, sensitivity=False)
     # the input changes: a constant, and a distribution whose mode moves (so does its median)
     changes = {
         "fintech_rate": ("fintech", "ds_rate", ["inputs.ds_rate=90"]),
@@ -147,9 +180,23 @@ def check_model(wb, scenario) -> None:
             assert got == pytest.approx(want[key], rel=1e-9, abs=1e-12), name
 
 
-@pytest.mark.parametrize("name", SCENARIOS + ("functions",))
+@pytest.mark.parametrize("name", SCENARIOS + ("functions", *SCHEDULES))
 def test_model_sheet_recomputes_the_central_case(books, name):
     check_model(books["books"][name], books["scenarios"][name])
+
+
+@pytest.mark.parametrize("name", list(SCHEDULES))
+def test_schedule_entries_are_named_cells_and_the_factors_follow_them(books, name):
+    """Each entry in force is a named cell at its median; the recalculated discount factors are
+    the central case's (plain products of 1/(1+r_t) in tests/test_discount_schedule.py)."""
+    wb, s = books["books"][name], books["scenarios"][name]
+    flows = central_flows(s)
+    names = excel_names([f"discount_rate.{y}" for y, _ in flows.schedule])
+    for (_, rate), defined in zip(flows.schedule, names.values()):
+        assert named(wb, defined) == pytest.approx(rate, rel=1e-12)
+    rows = {r[0]: r for r in wb["Model"].iter_rows(values_only=True) if r[0]}
+    got = rows["Discount factor"][4:4 + s.horizon_years + 1]
+    assert list(got) == pytest.approx(list(flows.discount), rel=1e-12)
 
 
 @pytest.mark.parametrize("key", ["fintech_rate", "recruitment_mode"])
@@ -264,6 +311,39 @@ def test_inputs_and_cash_flow_sheets(books):
     assert [r[1] for r in cf] == pytest.approx(by_year["mean"], rel=1e-12)
     assert [r[4] for r in cf] == pytest.approx(list(central_flows(
         books["scenarios"]["fintech"]).net), rel=1e-12)
+
+
+def test_inputs_sheet_lists_the_correlations_of_the_summary(books):
+    """fintech.toml's two correlated pairs, below the inputs: target, used and realised as
+    numbers equal to the run's summary."""
+    corr = books["results"]["fintech"].summary["correlations"]
+    sheet = list(books["books"]["fintech"]["Inputs"].iter_rows(values_only=True))
+    header = next(k for k, r in enumerate(sheet) if r[0] == "Correlated inputs")
+    rows = {r[0]: r[1:4] for r in sheet[header + 1:] if r[0]}
+    names = corr["inputs"]
+    want = {f"{names[i]} and {names[j]}": tuple(corr[k][i][j] for k in ("target", "used"))
+            for i in range(len(names)) for j in range(i + 1, len(names)) if corr["target"][i][j]}
+    assert sorted(rows) == sorted(want) and len(want) == 2
+    for pair, (target, used) in want.items():
+        assert rows[pair][:2] == pytest.approx((target, used), abs=1e-12), pair
+    for v in rows.values():
+        assert isinstance(v[2], float) and abs(v[2]) <= 1
+
+
+def test_cash_flows_sheet_lists_each_lines_percentiles_by_year(books):
+    """Each line's P5 and P95 by year are numpy's quantiles of that line's amounts in the runs
+    (the same runs and seed as the workbook's)."""
+    s = books["scenarios"]["fintech"]
+    amounts = roisim.simulate(s, runs=RUNS, seed=SEED, line_years=True).dataset["line_amount"]
+    labelled = {r[0]: r[1:] for r in books["books"]["fintech"]["Cash flows"].iter_rows(
+        values_only=True) if isinstance(r[0], str)}
+    years = s.horizon_years + 1
+    for j, line in enumerate(amounts["line"].values):
+        kind = str(amounts["line_kind"].values[j])
+        for label, q in (("P5", 0.05), ("P95", 0.95)):
+            row = labelled[f"{line} ({kind}): {label}"][:years]
+            want = np.quantile(amounts.values[:, j, :], q, axis=0)
+            assert list(row) == pytest.approx(list(want), rel=1e-9, abs=1e-9), (line, label)
 
 
 # ---------------------------------------------------------------- the command line

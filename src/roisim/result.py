@@ -157,6 +157,11 @@ class Result:
             self._build = None
         return self._dataset
 
+    def with_summary(self, summary) -> Result:
+        """The same runs (dataset, or its builder) with another typed summary: a precision run's
+        last round with its ``precision`` figures (``roisim.analysis.precision``)."""
+        return Result(summary, self._dataset, build=self._build)
+
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.summary, indent=indent)
 

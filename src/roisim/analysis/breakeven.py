@@ -162,6 +162,14 @@ def base_value(scenario: Scenario, path: str) -> float:
 
 
 def _not_a_number(value, path: str) -> str:
+    entry = f"{path}.schedule[1][1] (the rate of the second entry)"
+    if isinstance(value, dict) and "schedule" in value:
+        return (f"is a discount schedule; breakeven varies one number: name one entry's rate, "
+                f"e.g. {entry}")
+    if isinstance(value, str) and path == "scenario.discount_rate":
+        return (f"is the named discount schedule {value!r}; breakeven varies one number: write "
+                f"the schedule out as {{ schedule = [[0, ...], ...] }} and name one entry's "
+                f"rate, e.g. {entry}")
     if isinstance(value, dict):
         keys = [k for k in value if k not in ("dist", "unit", "description", "per")]
         example = f", e.g. {path}.{keys[0]}" if keys else ""
@@ -210,9 +218,11 @@ class _Trials:
     def _metric(self, scenario: Scenario) -> float | None:
         name = ".".join(self.figure)
         if name in FAST:  # bounded memory in any case
-            return _fast_metric(build_plan(scenario, self.seed), self.runs, self.threads, name)
+            plan = build_plan(scenario, self.seed, runs=self.runs)
+            return _fast_metric(plan, self.runs, self.threads, name)
         result = simulate(scenario, self.runs, self.seed, self.threads,
-                          summary_only=True if self.summary_only else None, keep_inputs=False)
+                          summary_only=True if self.summary_only else None, keep_inputs=False,
+                          precision=False)  # every trial on the same runs: no stop rule
         metric, figure = self.figure
         value = result.summary["metrics"][metric][figure]
         return None if value is None else float(value)

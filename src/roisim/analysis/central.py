@@ -24,6 +24,7 @@ import numpy as np
 from roisim import finance
 from roisim.analysis.uncertain import held_values
 from roisim.errors import ScenarioError
+from roisim.scenario.discounting import ENTRY_PREFIX, DiscountSchedule, entry_name
 from roisim.scenario.distributions import Distribution
 from roisim.scenario.expressions import names_in, uses_year
 from roisim.scenario.model import Line, Scenario
@@ -56,11 +57,13 @@ class CentralFlows:
     medians : tuple of str
         the names of the inputs set to their median (the random ones, and ``discount_rate`` when
         it is drawn)
-    rate, timing : the discount rate (its median when drawn) and the scenario's timing
+    rate, timing : the discount rate (its median when drawn; a schedule's first entry) and the
+        scenario's timing
     lines : tuple of LineFlow
     benefits, costs, net : tuples by year: the sums of the benefit and cost lines, and
         ``net = benefits − costs``
     discount : tuple by year: the discount factors ``d_t``
+    schedule : a schedule's entries in force, ``((0, r0), (31, r1), ...)``, or None
     """
 
     inputs: dict
@@ -73,6 +76,9 @@ class CentralFlows:
     costs: tuple[float, ...]
     net: tuple[float, ...]
     discount: tuple[float, ...]
+    #: a discount schedule's ``(first year, rate)`` entries in force (medians when drawn); None
+    #: for a single rate
+    schedule: tuple[tuple[int, float], ...] | None = None
 
     @property
     def years(self) -> tuple[int, ...]:
@@ -88,6 +94,8 @@ class CentralFlows:
         ``discount_rate`` is the rate."""
         if name == "discount_rate" and name not in self.inputs:
             return self.rate
+        if name.startswith(ENTRY_PREFIX) and self.schedule is not None:
+            return dict((entry_name(y), r) for y, r in self.schedule)[name]
         if name in self.year_inputs:
             return self.year_inputs[name][year]
         return self.inputs[name]
@@ -148,10 +156,7 @@ def central_flows(scenario: Scenario) -> CentralFlows:
     horizon = scenario.horizon_years
     run_values, medians = _run_values(scenario)
     year_values = _year_values(scenario, run_values, medians, horizon)
-    rate = scenario.discount_rate
-    if isinstance(rate, Distribution):
-        rate = median(rate)
-        medians.append("discount_rate")
+    rate, schedule = _central_rate(scenario, medians)
     lines = []
     for line in scenario.lines:
         if line.amount.kind == "dist":
@@ -165,13 +170,35 @@ def central_flows(scenario: Scenario) -> CentralFlows:
         year_inputs={k: tuple(v) for k, v in year_values.items()},
         medians=tuple(medians),
         rate=float(rate),
+        schedule=schedule,
         timing=scenario.timing,
         lines=tuple(lines),
         benefits=benefits,
         costs=costs,
         net=tuple(b - c for b, c in zip(benefits, costs)),
-        discount=discount_factors(float(rate), scenario.timing, horizon),
+        discount=(discount_factors(float(rate), scenario.timing, horizon) if schedule is None
+                  else tuple(float(v) for v in
+                             finance.discount_factors(schedule, horizon, scenario.timing))),
     )
+
+
+def _central_rate(scenario: Scenario, medians: list) -> tuple[float, tuple | None]:
+    """(rate, schedule): a single rate (its median when drawn), or a schedule's entries in force
+    within the horizon as ``(first year, rate)`` with each drawn rate at its median (named
+    ``discount_rate.<year>`` in ``medians``) and ``rate`` the first entry's."""
+    rate = scenario.discount_rate
+    if isinstance(rate, Distribution):
+        medians.append("discount_rate")
+        return median(rate), None
+    if not isinstance(rate, DiscountSchedule):
+        return float(rate), None
+    entries = []
+    for year, r in rate.in_force(scenario.horizon_years):
+        if isinstance(r, Distribution):
+            medians.append(entry_name(year))
+            r = median(r)
+        entries.append((year, float(r)))
+    return entries[0][1], tuple(entries)
 
 
 def central_case(scenario: Scenario) -> dict:
@@ -212,13 +239,14 @@ def metrics(flows: CentralFlows) -> dict:
     """The metrics of :func:`central_case` from already computed :class:`CentralFlows`."""
     net = np.asarray(flows.net, float)
     d = np.asarray(flows.discount, float)
+    rate = flows.rate if flows.schedule is None else flows.schedule
     benefits, costs = np.asarray(flows.benefits), np.asarray(flows.costs)
     total_costs, pv_costs = float(costs.sum()), float((costs * d).sum())
     out = {
-        "npv": finance.npv(flows.rate, net, flows.timing),
+        "npv": finance.npv(rate, net, flows.timing),
         "irr": finance.irr(net, flows.timing),
         "payback_years": finance.payback(net),
-        "discounted_payback_years": finance.discounted_payback(flows.rate, net, flows.timing),
+        "discounted_payback_years": finance.discounted_payback(rate, net, flows.timing),
         "roi": (float(benefits.sum()) - total_costs) / total_costs if total_costs else None,
         "bcr": float((benefits * d).sum()) / pv_costs if pv_costs else None,
     }

@@ -70,8 +70,10 @@ from roisim.engine.codegen import compile_plan
 from roisim.engine.layout import N_METRICS, ROW
 from roisim.engine.plan import build_plan
 from roisim.engine.run import default_threads, run_range
+from roisim.engine.sampling import shared_dimensions
 from roisim.errors import ScenarioError
 from roisim.result import Result
+from roisim.scenario.discounting import DiscountSchedule
 from roisim.scenario.loading import load_scenario
 from roisim.scenario.model import Scenario
 
@@ -203,7 +205,10 @@ def compare(
     warnings = check_options(scenarios, runs, seed)
     runs, seed = check_runs_seed(scenarios[0], runs, seed)
     threads = threads or default_threads()
-    plans = [build_plan(s, seed) for s in scenarios]
+    plans = [build_plan(s, seed, runs=runs) for s in scenarios]
+    if any(p.sampling == "sobol" for p in plans):  # shared inputs: the same Sobol dimensions
+        shared = shared_dimensions([p.uniform_streams() for p in plans])
+        plans = [build_plan(s, seed, runs=runs, dimensions=shared) for s in scenarios]
     if summary_only is None:
         need = sum(result_bytes(p, runs, keep_inputs) for p in plans)
         summary_only = need > memory_limit()
@@ -265,6 +270,10 @@ def check_options(scenarios: list[Scenario], runs=None, seed=None) -> list[str]:
          "each option is discounted at its own rate"),
         ("timings", lambda s: s.timing, lambda s: s.timing,
          "each option counts its cash at its own timing"),
+        ("sampling methods", lambda s: (s.sampling, s.replicates if s.sampling == "sobol" else 0),
+         lambda s: s.sampling + (f" (R={s.replicates})" if s.sampling == "sobol" else ""),
+         "inputs with the same name do not share their draws, so the paired differences "
+         "lose their common random numbers; give --sampling to run every option alike"),
     ]
     if runs is None:
         checks.append(("[simulation] runs", lambda s: s.runs, lambda s: f"{s.runs:,}",
@@ -286,13 +295,24 @@ def _rate_key(rate):
     definition (so the same distribution written two ways is the same rate)."""
     if isinstance(rate, float | int):
         return float(rate)
+    if isinstance(rate, DiscountSchedule):
+        return ("schedule", tuple((year, _rate_key(r)) for year, r in rate.entries))
     params = tuple(sorted((k, repr(v)) for k, v in rate.params.items()))
     return (rate.family, params, rate.per, rate.lower, rate.upper)
 
 
 def _rate_text(scenario: Scenario) -> str:
-    """A discount rate as written: ``0.08`` or ``pert(min=0.065, mode=0.08, max=0.11)``."""
+    """A discount rate as written: ``0.08`` or ``pert(min=0.065, mode=0.08, max=0.11)``; a
+    schedule as ``green-book-2018`` or ``[0: 0.035, 31: pert(...)]``."""
     rate = scenario.discount_rate
+    if isinstance(rate, DiscountSchedule):
+        if rate.preset:
+            return rate.preset
+        return "[" + ", ".join(f"{y}: {_one_rate_text(r)}" for y, r in rate.entries) + "]"
+    return _one_rate_text(rate)
+
+
+def _one_rate_text(rate) -> str:
     if isinstance(rate, float | int):
         return f"{rate:g}"
     given = {k: v for k, v in rate.given.items() if k != "dist"}

@@ -1,6 +1,7 @@
 """The inputs table of the reports and the workbook: each input, its distribution and its spread.
 
-One row per input, in the file's order: every ``[inputs]`` entry, then the discount rate, then
+One row per input, in the file's order: every ``[inputs]`` entry, then the discount rate (one row
+per entry of a discount schedule in force within the horizon), then
 each distribution written directly as a line's amount (named as in the dataset,
 ``"costs: Build"``).  P5/P50/P95 are taken from the sampled values when the result keeps its
 dataset (a per-year input over every run and year), else from the distribution itself, its
@@ -13,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from roisim.analysis.uncertain import held_values
+from roisim.scenario.discounting import DiscountSchedule, entry_name
 from roisim.scenario.distributions import Distribution
 
 PROBABILITIES = (0.05, 0.5, 0.95)
@@ -57,16 +59,35 @@ def input_rows(scenario, result=None) -> list[dict]:
     """
     dataset = getattr(result, "dataset", None) if result is not None else None
     rows = [_input_row(name, inp, dataset) for name, inp in scenario.inputs.items()]
-    rate = scenario.discount_rate
-    if isinstance(rate, Distribution):
-        rows.append(_dist_row("discount_rate", "scenario.discount_rate", rate, dataset))
-    else:
-        rows.append(_constant_row("discount_rate", "scenario.discount_rate", rate, None))
+    rows += _rate_rows(scenario, dataset)
     for line in scenario.lines:
         if line.amount.kind == "dist":
             row = _dist_row(line.input_name, f"{line.path}.amount", line.amount.dist, dataset)
             row["description"] = row["description"] or line.description
             rows.append(row)
+    return rows
+
+
+def _rate_rows(scenario, dataset) -> list[dict]:
+    """The discount rate's row, or one row per entry of a schedule in force within the horizon
+    (``discount_rate.<first year>``, described as "in force from year ...")."""
+    rate = scenario.discount_rate
+    if isinstance(rate, Distribution):
+        return [_dist_row("discount_rate", "scenario.discount_rate", rate, dataset)]
+    if not isinstance(rate, DiscountSchedule):
+        return [_constant_row("discount_rate", "scenario.discount_rate", rate, None)]
+    rows = []
+    entries = rate.in_force(scenario.horizon_years)
+    for k, (year, r) in enumerate(entries):
+        until = f" to {entries[k + 1][0] - 1}" if k + 1 < len(entries) else " on"
+        about = f"discount rate in force from year {year}{until}" + (
+            f" ({rate.preset})" if rate.preset else "")
+        if isinstance(r, Distribution):
+            row = _dist_row(entry_name(year), rate.entry_path(k), r, dataset)
+            row["description"] = row["description"] or about
+        else:
+            row = _constant_row(entry_name(year), rate.entry_path(k), r, about)
+        rows.append(row)
     return rows
 
 

@@ -10,6 +10,7 @@ workbook) read attributes, never string keys.
     RunSummary
       roisim_version, scenario: ScenarioInfo (name, file, sha256),
       runs, seed, currency, horizon_years, timing,
+      discount_rate: DiscountRateInfo (kind, text, preset, schedule),
       metrics: Metrics
         npv: NpvFigures              + prob_positive, expected_shortfall_5
         irr: IrrFigures              + prob_defined, prob_multiple
@@ -24,6 +25,10 @@ workbook) read attributes, never string keys.
              or None for a variant run (held, scaled or delayed inputs or lines)
       correlations: CorrelationFigures (method, inputs, target, used, repaired, max_change,
                     realised) or None when the scenario has no [correlations]
+      precision: PrecisionFigures (metric, tolerance, half_width, runs, met, relative,
+                 confidence, max_runs, rounds) or None when the run had no precision rule
+      sampling ("random" | "lhs" | "sobol"), replicates (Sobol's R, else None),
+      intervals (how every ci95 was obtained, in words), warnings (tuple of strings)
 
 Every metric's figures start with ``mean, sd, p5, p10, p25, p50, p75, p90, p95`` and
 ``ci95``; its ``ci95`` holds a 95% Monte Carlo interval ``[low, high]`` (an ``Interval``) for
@@ -131,6 +136,21 @@ class ScenarioInfo(Record):
     name: str
     file: str | None  # None for a scenario loaded from text
     sha256: str | None
+
+
+@dataclass(frozen=True)
+class DiscountRateInfo(Record):
+    """The discount rate the runs used (``roisim.analysis.simulate.discount_rate_info``).
+
+    ``kind`` is "constant", "distribution" (drawn once per run) or "schedule"; ``text`` the
+    rate in words; ``preset`` a Green Book schedule's name (else None); ``schedule`` a
+    schedule's entries in force within the horizon as ``[first year, rate]``, a drawn rate as
+    its distribution's text (None for a single rate)."""
+
+    kind: str
+    text: str
+    preset: str | None = None
+    schedule: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -282,7 +302,8 @@ class CentralCase(Record):
 class CorrelationFigures(Record):
     """The ``[correlations]`` the runs used: the targets and the matrix used (in the method's
     terms, over ``inputs``), whether it was repaired and by how much at most, and the realised
-    Spearman matrix of the runs (None when no per-run data was kept)."""
+    Spearman matrix of the runs: over all of them when their inputs were kept, else over the
+    first ``realised_runs`` (``roisim.analysis.correlation_figures``)."""
 
     method: str
     inputs: tuple[str, ...]
@@ -291,6 +312,41 @@ class CorrelationFigures(Record):
     repaired: bool
     max_change: float
     realised: tuple | None = None
+    realised_runs: int | None = None  # the runs ``realised`` is over (the first ones)
+
+    def pairs(self) -> list[tuple[int, int]]:
+        """The (i, j), i < j, of every pair with a non-zero target, in the order of ``inputs``."""
+        k = len(self.inputs)
+        return [(i, j) for i in range(k) for j in range(i + 1, k) if self.target[i][j] != 0]
+
+
+@dataclass(frozen=True)
+class PrecisionRound(Record):
+    """One round of a precision run: its runs and the half-width of the metric's interval."""
+
+    runs: int
+    half_width: float | None
+
+
+@dataclass(frozen=True)
+class PrecisionFigures(Record):
+    """How a ``[simulation] precision`` rule ended (``roisim.analysis.precision``).
+
+    ``tolerance`` is the absolute tolerance the last round was held to: the one given, or
+    ``relative`` × |estimate| when the rule was relative (``relative`` is None otherwise).
+    ``half_width`` is half the width of the metric's interval at ``confidence`` after ``runs``
+    runs (None when the interval does not exist); ``met`` says whether it is at most the
+    tolerance.  ``rounds`` lists every round, the last one being this summary's."""
+
+    metric: str
+    tolerance: float | None
+    half_width: float | None
+    runs: int
+    met: bool
+    relative: float | None
+    confidence: float
+    max_runs: int
+    rounds: tuple[PrecisionRound, ...]
 
 
 @dataclass(frozen=True)
@@ -304,11 +360,19 @@ class RunSummary(Record):
     currency: str
     horizon_years: int
     timing: str
+    discount_rate: DiscountRateInfo
     metrics: Metrics
     cashflow_by_year: CashflowByYear
     lines: tuple[LineFigures, ...] = ()
     central_case: CentralCase | None = None
     correlations: CorrelationFigures | None = None
+    precision: PrecisionFigures | None = None
+    #: how the runs were sampled ("random", "lhs" or "sobol"), the Sobol replicates (None
+    #: otherwise), how the ci95 intervals were obtained, and warnings the CLI prints on stderr
+    sampling: str = "random"
+    replicates: int | None = None
+    intervals: str = "iid"
+    warnings: tuple[str, ...] = ()
 
     def to_json(self, indent: int | None = 2) -> str:
         """Strict JSON (no NaN or Infinity): ``roisim run --json``."""

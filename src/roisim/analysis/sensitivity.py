@@ -112,7 +112,7 @@ def sensitivity(
         raise TypeError("sensitivity expects a Scenario from roisim.load_scenario")
     metric = check_metric(metric)
     runs, seed = check_runs_seed(scenario, runs, seed)
-    plan = build_plan(scenario, seed)
+    plan = build_plan(scenario, seed, runs=runs)
     inputs = uncertain_inputs(plan)
     tick = _Progress(progress, runs, len(inputs))
     stream = _streams(summary_only, runs, len(inputs))

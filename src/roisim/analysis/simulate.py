@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 from roisim._version import __version__
 from roisim.analysis.correlation_figures import correlation_figures
-from roisim.analysis.schema import CashflowByYear, CentralCase, Metrics, RunSummary, ScenarioInfo
+from roisim.analysis.precision import fetcher, precision_rule, run_rounds
+from roisim.analysis.replicates import (
+    check_sampling,
+    replicate_metrics,
+    sampling_of,
+    with_replicate_intervals,
+    with_sampling,
+)
+from roisim.analysis.schema import (
+    CashflowByYear,
+    CentralCase,
+    DiscountRateInfo,
+    Metrics,
+    RunSummary,
+    ScenarioInfo,
+)
 from roisim.analysis.summary import summarize_run
 from roisim.engine.blocks import ArraySource
 from roisim.engine.layout import SEVERAL_IRRS, Layout
@@ -15,6 +31,8 @@ from roisim.engine.run import KernelSource, default_threads, run_range
 from roisim.errors import ScenarioError
 from roisim.result import Result, build_dataset
 from roisim.scenario import diskcache
+from roisim.scenario.discounting import DiscountSchedule
+from roisim.scenario.distributions import Distribution
 from roisim.scenario.model import MAX_RUNS, Scenario
 
 #: per-run results larger than this (bytes) are summarised in streaming mode instead
@@ -32,6 +50,7 @@ def check_runs_seed(scenario: Scenario, runs, seed) -> tuple[int, int]:
         raise ScenarioError(f"must be a whole number from 1 to {MAX_RUNS:,}, got {runs!r}", "runs")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise ScenarioError(f"must be a whole number from 0 to 2**63-1, got {seed!r}", "seed")
+    check_sampling(scenario.sampling, scenario.replicates, runs)
     return runs, seed
 
 
@@ -57,12 +76,38 @@ def run_summary(
         currency=scenario.currency,
         horizon_years=scenario.horizon_years,
         timing=scenario.timing,
+        discount_rate=discount_rate_info(scenario),
         metrics=metrics,
         cashflow_by_year=cashflow,
         lines=tuple(lines),
         central_case=central,
         correlations=correlations,
     )
+
+
+def discount_rate_info(scenario: Scenario) -> DiscountRateInfo:
+    """The summary's ``discount_rate``: ``8%``; ``pert(min=0.065, mode=0.08, max=0.11)``; or a
+    schedule's entries in force, ``green-book-2018: 3.5% from year 0, 3% from year 31``."""
+    rate = scenario.discount_rate
+    if isinstance(rate, DiscountSchedule):
+        entries = rate.in_force(scenario.horizon_years)
+        shown = tuple((year, r if isinstance(r, float) else rate_text(r)) for year, r in entries)
+        head = f"{rate.preset}: " if rate.preset else "schedule: "
+        text = head + ", ".join(
+            f"{rate_text(r)} from year {year}" for year, r in entries)
+        return DiscountRateInfo("schedule", text, rate.preset, shown)
+    kind = "distribution" if isinstance(rate, Distribution) else "constant"
+    return DiscountRateInfo(kind, rate_text(rate))
+
+
+def rate_text(rate) -> str:
+    """One rate as written: ``8%`` or ``pert(min=0.065, mode=0.08, max=0.11)``."""
+    if isinstance(rate, float | int):
+        return f"{100 * rate:.6g}%"
+    given = {k: v for k, v in rate.given.items() if k != "dist"}
+    bounds = {k: v for k, v in (("lower", rate.lower), ("upper", rate.upper)) if v is not None}
+    return f"{rate.family}(" + ", ".join(
+        f"{k}={v}" for k, v in {**given, **bounds}.items()) + ")"
 
 
 #: the code the cached central case depends on
@@ -123,6 +168,7 @@ def simulate(
     line_scale: dict | None = None,
     delay: dict | None = None,
     line_years: bool = False,
+    precision=None,
 ) -> Result:
     """Simulate ``runs`` runs of ``scenario`` (defaults from its [simulation] table).
 
@@ -148,6 +194,13 @@ def simulate(
         ``p5_by_year`` and ``p95_by_year`` of ``summary["lines"]``; None otherwise).  Costs
         one row per line and year per run: (lines × years) × 8 bytes of memory per run in
         memory, time when streaming.
+    precision : the precision stop rule (``roisim.analysis.precision``): None (default) follows
+        the scenario's ``[simulation] precision``, if any; False ignores it; a rule
+        (``roisim.scenario.precision.Precision``) or the ``--precision`` text
+        ``"npv.mean=2000"`` / ``"npv.p5=1%"`` replaces it.  ``runs`` is then the first round,
+        doubled until the metric's interval is narrow enough or ``max_runs`` is reached; the
+        result is that of a plain run of the final number of runs, and
+        ``summary["precision"]`` says how it ended.
 
     Every line's present value ``PV_j = Σ_t A_jt · d_t`` is in ``Result.dataset["line_pv"]``
     and ``summary["lines"]``; Σ PV(benefits) − Σ PV(costs) = NPV in every run.
@@ -181,17 +234,39 @@ def simulate(
         raise TypeError("simulate expects a Scenario from roisim.load_scenario")
     runs, seed = check_runs_seed(scenario, runs, seed)
     threads = threads or default_threads()
+    rule = precision_rule(scenario, precision, runs)
     variant = {"hold": hold, "scale": scale, "line_scale": line_scale, "delay": delay}
-    plan = build_plan(scenario, seed, **variant)
+    plain = functools.partial(
+        _plain_run, scenario, seed=seed, threads=threads, summary_only=summary_only,
+        executor=executor, keep_inputs=keep_inputs, progress=progress, variant=variant,
+        line_years=line_years,
+    )
+    if rule is None:
+        return plain(runs)[0]
+    sampling = getattr(scenario, "sampling", "random")
+    return run_rounds(rule, runs, plain, sampling, getattr(scenario, "replicates", None))
+
+
+def _plain_run(
+    scenario, runs, *, seed, threads, summary_only, executor, keep_inputs, progress, variant,
+    line_years,
+):
+    """``(Result, fetch)``: ``runs`` runs of ``scenario`` as ``simulate`` makes them without a
+    precision rule, and the order statistics of its runs (``roisim.analysis.precision``)."""
+    plan = build_plan(scenario, seed, runs=runs, **variant)
     plan = plan.with_line_rows("years" if line_years else "pv")
     if summary_only is None:
         summary_only = (
             executor is not None or result_bytes(plan, runs, keep_inputs) > memory_limit()
         )
-    result, _ = summarize_plan(
+    result, arrays = summarize_plan(
         plan, runs, seed, threads, summary_only, executor, keep_inputs, progress
     )
-    return result
+
+    def source():
+        return executor(plan, runs) if executor else KernelSource(plan, runs, threads=threads)
+
+    return result, fetcher(arrays, source, runs, Layout.of(plan))
 
 
 def summarize_plan(
@@ -214,14 +289,20 @@ def summarize_plan(
     threads = threads or default_threads()
     if plan.line_rows == "none":
         plan = plan.with_line_rows("pv")
+    check_sampling(*sampling_of(plan), runs)
+    if plan.needs_runs and plan.runs != runs:
+        plan = plan.with_runs(runs)  # a Latin hypercube over exactly these runs
     if summary_only or executor is not None:
         (figures, build), arrays = _streaming(plan, runs, threads, executor, progress), None
     else:
         figures, build, arrays = _in_memory(plan, runs, seed, threads, keep_inputs, progress)
+    if sampling_of(plan)[0] == "sobol":  # intervals from the replicates' spread
+        replicates = replicate_metrics(plan, runs, threads, arrays, executor)
+        figures = (with_replicate_intervals(figures[0], replicates), *figures[1:])
     central = None if plan.varied else central_figures(plan.scenario)
-    correlated = correlation_figures(plan, arrays)
+    correlated = correlation_figures(plan, runs, arrays, threads)
     summary = run_summary(plan.scenario, runs, seed, *figures, central, correlated)
-    return Result(summary, build=build), arrays
+    return Result(with_sampling(summary, plan, runs), build=build), arrays
 
 
 def _streaming(plan, runs: int, threads: int, executor, progress):

@@ -189,7 +189,7 @@ def stress(
         )
     names = [case.name for case in scenario.stress] + _extra_names(extra)
     threads = threads or default_threads()
-    base_plan = build_plan(scenario, seed)
+    base_plan = build_plan(scenario, seed, runs=runs)
     if summary_only is None:
         summary_only = result_bytes(base_plan, runs, keep_inputs=False) > memory_limit()
     run = _streamed if summary_only else _in_memory
@@ -210,7 +210,7 @@ def _in_memory(scenario, base_plan, cases, names, runs, seed, threads) -> Stress
     base, x = _summary_and_npv(scenario, base_plan, runs, seed, threads)
     out = []
     for name, (case_scenario, variant) in zip(names, cases):
-        plan = build_plan(case_scenario, seed, **variant)
+        plan = build_plan(case_scenario, seed, runs=runs, **variant)
         figures, y = _summary_and_npv(case_scenario, plan, runs, seed, threads)
         change = {"npv": difference(x, y), "prob_positive": prob_change(x > 0.0, y > 0.0)}
         out.append(CaseResult(name, figures, change))
@@ -228,13 +228,15 @@ def _summary_and_npv(scenario, plan, runs, seed, threads) -> tuple[RunSummary, n
 def _streamed(scenario, base_plan, cases, names, runs, seed, threads) -> StressResult:
     """Bounded memory: each summary by ``simulate`` in streaming mode, and each difference by
     the same exact block summaries over a source that regenerates both cases' blocks."""
-    base = simulate(scenario, runs, seed, threads, summary_only=True, keep_inputs=False).figures
+    base = simulate(scenario, runs, seed, threads, summary_only=True, keep_inputs=False,
+                    precision=False).figures  # every case on the same runs: no stop rule
     out = []
     for name, (case_scenario, variant) in zip(names, cases):
         figures = simulate(
-            case_scenario, runs, seed, threads, summary_only=True, keep_inputs=False, **variant
+            case_scenario, runs, seed, threads, summary_only=True, keep_inputs=False,
+            precision=False, **variant
         ).figures
-        plan = build_plan(case_scenario, seed, **variant)
+        plan = build_plan(case_scenario, seed, runs=runs, **variant)
         paired = PairedSource(base_plan, plan, runs, threads)
         metrics, _ = summarize_figures(paired, runs, multiple_irr=0)
         out.append(CaseResult(name, figures, _streamed_difference(metrics, runs)))

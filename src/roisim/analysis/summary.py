@@ -361,6 +361,24 @@ def summarize(
     return metrics.to_dict(), cashflow.to_dict()
 
 
+def order_statistics(
+    source, runs: int, wanted, layout: Layout | None = None, progress=None
+) -> dict[tuple[int, int], float]:
+    """``{(row, rank): value}``: the 0-based ``rank``-th smallest non-NaN value of each wanted
+    row of the runs of ``source``, exactly, by the same passes as ``summarize_run`` (at most
+    three).  For order statistics the summary does not report, such as the ranks of an
+    interval at another confidence than 95% (``roisim.analysis.precision``)."""
+    passes = _Passes(source, progress)
+    pilot = source.pilot()
+    layout = layout if layout is not None else infer(pilot.shape[0])
+    histograms, first = _first_pass(source, pilot, layout, passes)
+    moments = merge_moments(first.moments)
+    n_defined = [runs - int(row[N_NAN]) for row in moments]
+    stats = _OrderStatistics(moments, histograms, n_defined, tail_rank=-1)  # no shortfall
+    stats.resolve(set(wanted), passes)
+    return {key: stats.value(*key) for key in wanted}
+
+
 def _first_pass(source, pilot: np.ndarray, layout: Layout, passes: _Passes):
     """Pass 1: moments and a top-level histogram of every variable (on the pilot's range)."""
     top = []

@@ -1,7 +1,8 @@
 """The uncertain inputs of a scenario, as sensitivity analysis lists them, and their values.
 
 An uncertain input is every random input the plan draws: a random per-run input, a per-year
-input (through its mean over the years of a run), the discount rate when it is drawn, and a
+input (through its mean over the years of a run), the discount rate when it is drawn (each
+drawn entry of a discount schedule, named ``discount_rate.<first year>``), and a
 distribution written directly as a line's amount (named ``"costs: Build"``).  Derived inputs
 and constants are not listed: they move only through the inputs they are made from.  A
 ``dist = "constant"`` input is a constant written as a distribution and is not listed either.
@@ -36,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from roisim.scenario.discounting import DiscountSchedule
 from roisim.scenario.distributions import Distribution
 
 
@@ -54,14 +56,19 @@ class UncertainInput:
 
 def distributions(scenario) -> dict[str, Distribution]:
     """Every distribution of the scenario by field path: ``inputs.x``,
-    ``scenario.discount_rate`` and ``costs[0].amount``."""
+    ``scenario.discount_rate`` (a schedule's drawn entries at
+    ``scenario.discount_rate.schedule[k][1]``) and ``costs[0].amount``."""
     out = {
         f"inputs.{name}": inp.dist
         for name, inp in scenario.inputs.items()
         if inp.kind == "distribution"
     }
-    if isinstance(scenario.discount_rate, Distribution):
-        out["scenario.discount_rate"] = scenario.discount_rate
+    rate = scenario.discount_rate
+    if isinstance(rate, Distribution):
+        out["scenario.discount_rate"] = rate
+    elif isinstance(rate, DiscountSchedule):
+        for k in rate.drawn:
+            out[rate.entry_path(k)] = rate.entries[k][1]
     for line in scenario.lines:
         if line.amount.kind == "dist":
             out[f"{line.path}.amount"] = line.amount.dist

@@ -6,7 +6,15 @@ import sys
 
 import click
 
-from roisim.cli.options import fail, runs_option, seed_option, summary_only_option, threads_option
+from roisim.cli.options import (
+    fail,
+    runs_option,
+    sampling_option,
+    sampling_overrides,
+    seed_option,
+    summary_only_option,
+    threads_option,
+)
 from roisim.errors import ScenarioError
 
 
@@ -17,8 +25,9 @@ from roisim.errors import ScenarioError
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as one JSON object.")
 @summary_only_option()
 @threads_option()
+@sampling_option()
 @click.option("--quiet", is_flag=True, help="No progress bar on stderr (warnings are still shown).")
-def compare(scenario_files, runs, seed, as_json, summary_only, threads, quiet):
+def compare(scenario_files, runs, seed, as_json, summary_only, threads, sampling, quiet):
     """Compare options A.toml, B.toml, ... on common random numbers.
 
     Every option runs the same runs with the same seed, so inputs with the same name take the
@@ -37,7 +46,7 @@ def compare(scenario_files, runs, seed, as_json, summary_only, threads, quiet):
         ))
     bar = ProgressLine() if (not quiet and sys.stderr.isatty()) else None
     try:
-        comparison = _compare(scenario_files, runs, seed, summary_only, threads, bar)
+        comparison = _compare(scenario_files, runs, seed, summary_only, threads, bar, sampling)
     finally:
         if bar:
             bar.close()
@@ -46,7 +55,7 @@ def compare(scenario_files, runs, seed, as_json, summary_only, threads, quiet):
     click.echo(comparison.to_json() if as_json else render_comparison(comparison.figures))
 
 
-def _compare(scenario_files, runs, seed, summary_only, threads, bar):
+def _compare(scenario_files, runs, seed, summary_only, threads, bar, sampling=None):
     """Load every file and compare them; a user error exits 2 as one line."""
     from roisim.analysis.compare import compare as compare_options
     from roisim.engine.precompile import start_if_cold
@@ -55,7 +64,7 @@ def _compare(scenario_files, runs, seed, summary_only, threads, bar):
     scenarios = []
     for file in scenario_files:
         try:
-            scenarios.append(load_scenario(file))
+            scenarios.append(load_scenario(file, sampling_overrides(sampling)))
         except ScenarioError as err:
             fail(locate(err, file))
     start_if_cold()  # first run after install: compile shared kernels on the other core

@@ -7,7 +7,15 @@ import sys
 
 import click
 
-from roisim.cli.options import fail, runs_option, seed_option, set_option, threads_option
+from roisim.cli.options import (
+    fail,
+    runs_option,
+    sampling_option,
+    sampling_overrides,
+    seed_option,
+    set_option,
+    threads_option,
+)
 from roisim.errors import ScenarioError
 
 
@@ -47,17 +55,20 @@ def _command(scenario_file, output, runs, seed, overrides, runs_sheet, no_sensit
 @seed_option()
 @set_option()
 @threads_option()
+@sampling_option()
 @click.option("--runs-sheet", "runs_sheet", default="10000", show_default=True, metavar="N",
               help="How many runs the Runs sheet lists (0 for none).")
 @click.option("--no-sensitivity", is_flag=True,
               help="Leave out the Sensitivity sheet (it needs a run per input).")
-def export(scenario_file, output, runs, seed, overrides, threads, runs_sheet, no_sensitivity):
+def export(scenario_file, output, runs, seed, overrides, threads, sampling, runs_sheet,
+           no_sensitivity):
     """Write the ROI workbook of SCENARIO.toml: Summary, Inputs, Cash flows, Sensitivity,
     Stress (when the file has [[stress]] cases), Runs and Model, the central case as live
     Excel formulas (change an input cell and it recomputes)."""
     from roisim.report.workbook import check_path, write_workbook
     from roisim.scenario.loading import load_scenario, locate
 
+    overrides = tuple(overrides) + tuple(sampling_overrides(sampling))
     try:
         target = check_path(output)
         n_sheet = _runs_sheet(runs_sheet)

@@ -10,7 +10,10 @@ import click
 from roisim._version import __version__
 from roisim.cli.options import (
     fail,
+    precision_option,
     runs_option,
+    sampling_option,
+    sampling_overrides,
     seed_option,
     set_option,
     summary_only_option,
@@ -61,6 +64,7 @@ def main():
     "or a scheduler such as tcp://host:8786.",
 )
 @threads_option()
+@sampling_option()
 @click.option("--quiet", is_flag=True, help="No progress bar or status messages on stderr.")
 @click.option(
     "--stress",
@@ -69,6 +73,7 @@ def main():
     metavar="NAME",
     help="Run the [[stress]] case NAME as the scenario (on the same draws as the base case).",
 )
+@precision_option()
 def run(
     scenario_file,
     runs,
@@ -79,22 +84,30 @@ def run(
     summary_only,
     dask_address,
     threads,
+    sampling,
     quiet,
     stress_case,
+    precision,
 ):
     """Simulate SCENARIO.toml and report NPV, IRR, payback, ROI and BCR."""
     from roisim.cli.progress import ProgressLine
-    from roisim.report.text import render_report
+    from roisim.report.text import precision_warning, render_report
 
     bar = ProgressLine() if (not quiet and sys.stderr.isatty()) else None
+    overrides = list(overrides) + sampling_overrides(sampling)
     try:
         result = _simulate(
             scenario_file, overrides, runs, seed, output, summary_only, dask_address, threads, bar,
-            stress_case,
+            stress_case, precision,
         )
     finally:
         if bar:
             bar.close()
+    warning = precision_warning(result.figures)
+    if warning:  # not met by max_runs: the run still succeeds (exit 0)
+        click.echo(warning, err=True)
+    for line in result.figures.warnings:  # e.g. a Sobol replicate that is not a power of 2
+        click.echo(f"warning: {line}", err=True)
     if output:
         _write_netcdf(result, output, quiet)
     click.echo(result.to_json() if as_json else render_report(result.figures))
@@ -102,7 +115,7 @@ def run(
 
 def _simulate(
     scenario_file, overrides, runs, seed, output, summary_only, dask_address, threads, bar,
-    stress_case=None,
+    stress_case=None, precision=None,
 ):
     """Load the scenario (or one of its stress cases) and simulate it as the options say; a
     user error exits 2."""
@@ -142,6 +155,7 @@ def _simulate(
             progress=bar,
             executor=executor,
             keep_inputs=bool(output),
+            precision=precision,
             **variant,
         )
     except ScenarioError as err:
@@ -181,7 +195,8 @@ def _interrupted() -> None:
 @click.option(
     "--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a value, as for run."
 )
-def validate(scenario_file, overrides):
+@sampling_option()
+def validate(scenario_file, overrides, sampling):
     """Check SCENARIO.toml and show what it contains, without simulating."""
     from roisim.engine.plan import build_plan
     from roisim.report.text import render_validation
@@ -189,7 +204,7 @@ def validate(scenario_file, overrides):
     from roisim.scenario.validate import describe
 
     try:
-        scenario = load_scenario(scenario_file, list(overrides))
+        scenario = load_scenario(scenario_file, list(overrides) + sampling_overrides(sampling))
         build_plan(scenario)  # tables and samplers: catches what only shows up when planning
     except ScenarioError as err:
         fail(locate(err, scenario_file))

@@ -68,3 +68,42 @@ def summary_only_option(help: str = SUMMARY_ONLY_HELP):
 def threads_option(help: str = THREADS_HELP):
     """``--threads N``."""
     return click.option("--threads", type=click.IntRange(1, 1024), default=None, help=help)
+
+
+PRECISION_HELP = ("Run in rounds of doubling runs (from --runs) until the interval of a figure "
+                  "is narrow enough: METRIC=TOLERANCE, absolute (npv.mean=2000, "
+                  "npv.prob_positive=0.002) or relative (npv.p5=1%); replaces the file's "
+                  "[simulation] precision, keeping its confidence and max_runs.")
+
+
+def precision_option(help: str = PRECISION_HELP):
+    """``--precision METRIC=TOLERANCE`` (``roisim.scenario.precision.precision_option``)."""
+    return click.option("--precision", default=None, metavar="METRIC=TOL", help=help)
+
+
+class SamplingType(click.ParamType):
+    """Accepts random, lhs or sobol (with a close-match suggestion otherwise)."""
+
+    name = "random|lhs|sobol"
+
+    def convert(self, value, param, ctx):
+        from roisim.scenario.validate import sampling_name
+
+        try:
+            return sampling_name(value, "--sampling")
+        except ScenarioError as err:
+            self.fail(err.message, param, ctx)
+
+
+SAMPLING_HELP = ("How runs are sampled: random, lhs (Latin hypercube) or sobol (scrambled "
+                 "Sobol replicates) (default: [simulation].sampling, else random).")
+
+
+def sampling_option(help: str = SAMPLING_HELP):
+    """``--sampling random|lhs|sobol``: the file's ``[simulation] sampling``, overridden."""
+    return click.option("--sampling", type=SamplingType(), default=None, help=help)
+
+
+def sampling_overrides(sampling: str | None) -> list[str]:
+    """The ``--set`` override that ``--sampling`` stands for (none when it is not given)."""
+    return [f'simulation.sampling="{sampling}"'] if sampling else []

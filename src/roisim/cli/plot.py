@@ -11,7 +11,15 @@ import sys
 
 import click
 
-from roisim.cli.options import fail, runs_option, seed_option, set_option, threads_option
+from roisim.cli.options import (
+    fail,
+    runs_option,
+    sampling_option,
+    sampling_overrides,
+    seed_option,
+    set_option,
+    threads_option,
+)
 from roisim.errors import ScenarioError
 
 SIMULATION_KINDS = ("npv", "scurve", "payback", "fan", "lines")
@@ -30,8 +38,9 @@ SIMULATION_KINDS = ("npv", "scurve", "payback", "fan", "lines")
 @set_option("Override a value in the file, e.g. inputs.analyst_rate.mean=50 (repeatable; "
             "for compare, applied to every file).")
 @threads_option()
+@sampling_option()
 @click.option("--quiet", is_flag=True, help="No progress bar or status message on stderr.")
-def plot(scenario_files, kind, output, bars, runs, seed, overrides, threads, quiet):
+def plot(scenario_files, kind, output, bars, runs, seed, overrides, threads, sampling, quiet):
     """Draw chart KIND of SCENARIO.toml to FILE (.png, .svg or .pdf).
 
     npv, scurve, payback, fan and lines simulate the scenario; tornado and evpi run
@@ -54,7 +63,8 @@ def plot(scenario_files, kind, output, bars, runs, seed, overrides, threads, qui
         _check_files(kind, scenario_files)
     except ScenarioError as err:
         fail(err)
-    source = _analyse(kind, scenario_files, list(overrides), runs, seed, threads, quiet)
+    overrides = list(overrides) + sampling_overrides(sampling)
+    source = _analyse(kind, scenario_files, overrides, runs, seed, threads, quiet)
     try:
         options = {"bars": bars} if kind == "tornado" else {}
         charts.save(charts.draw(kind, source, standalone=True, **options), output)

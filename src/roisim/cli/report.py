@@ -12,7 +12,15 @@ import sys
 
 import click
 
-from roisim.cli.options import fail, runs_option, seed_option, set_option, threads_option
+from roisim.cli.options import (
+    fail,
+    runs_option,
+    sampling_option,
+    sampling_overrides,
+    seed_option,
+    set_option,
+    threads_option,
+)
 from roisim.errors import ScenarioError
 
 
@@ -24,9 +32,10 @@ from roisim.errors import ScenarioError
 @seed_option()
 @set_option()
 @threads_option()
+@sampling_option()
 @click.option("--no-sensitivity", is_flag=True,
               help="Leave out the sensitivity section (the slowest part of the report).")
-def report(scenario_file, output, runs, seed, overrides, threads, no_sensitivity):
+def report(scenario_file, output, runs, seed, overrides, threads, sampling, no_sensitivity):
     """Write one self-contained HTML file about SCENARIO.toml: the headline figures, charts,
     lines, sensitivity, stress cases, inputs and how to reproduce it.
 
@@ -35,6 +44,7 @@ def report(scenario_file, output, runs, seed, overrides, threads, no_sensitivity
     from roisim.report.html import write_report
     from roisim.scenario.loading import load_scenario, locate
 
+    overrides = tuple(overrides) + tuple(sampling_overrides(sampling))
     command = regenerate_command(scenario_file, output, runs, seed, overrides, no_sensitivity)
     try:
         from roisim.report.html.document import check_path

@@ -9,6 +9,8 @@ import click
 from roisim.cli.options import (
     fail,
     runs_option,
+    sampling_option,
+    sampling_overrides,
     seed_option,
     set_option,
     summary_only_option,
@@ -36,7 +38,9 @@ from roisim.errors import ScenarioError
     "of runs (bounded memory; docs/methodology.md gives the accuracy)."
 )
 @threads_option()
-def sensitivity(scenario_file, metric, runs, seed, overrides, as_json, summary_only, threads):
+@sampling_option()
+def sensitivity(scenario_file, metric, runs, seed, overrides, as_json, summary_only, threads,
+                sampling):
     """What drives SCENARIO.toml, and what finding out more is worth.
 
     For every uncertain input: rank correlation, share of variance, the given-data and swing
@@ -45,6 +49,7 @@ def sensitivity(scenario_file, metric, runs, seed, overrides, as_json, summary_o
     from roisim.report.sensitivity import render_sensitivity
 
     bar = ProgressLine() if sys.stderr.isatty() else None
+    overrides = list(overrides) + sampling_overrides(sampling)
     try:
         result = _sensitivity(scenario_file, metric, runs, seed, overrides, bar,
                               summary_only, threads)

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import click
 
-from roisim.cli.options import fail, runs_option, seed_option, summary_only_option, threads_option
+from roisim.cli.options import (
+    fail,
+    runs_option,
+    sampling_option,
+    sampling_overrides,
+    seed_option,
+    summary_only_option,
+    threads_option,
+)
 from roisim.errors import ScenarioError
 
 
 def _common(command):
-    """--runs, --seed, --json, --summary-only and --threads, shared by both commands."""
+    """--runs, --seed, --json, --summary-only, --threads and --sampling, shared by both
+    commands."""
     options = [
         runs_option(),
         seed_option(),
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
         summary_only_option(),
         threads_option(),
+        sampling_option(),
     ]
     for option in reversed(options):
         command = option(command)
@@ -32,7 +42,7 @@ def _common(command):
     help="Add a one-off case: the file with these values (repeatable; all make one case).",
 )
 @_common
-def stress(scenario_file, overrides, runs, seed, as_json, summary_only, threads):
+def stress(scenario_file, overrides, runs, seed, as_json, summary_only, threads, sampling):
     """Run the base case and every [[stress]] case of SCENARIO.toml on the same draws.
 
     Prints each case's mean NPV, P(NPV > 0), P5 and P50 NPV, median payback and P(payback
@@ -44,11 +54,12 @@ def stress(scenario_file, overrides, runs, seed, as_json, summary_only, threads)
     from roisim.scenario.loading import load_scenario, locate
 
     try:
-        scenario = load_scenario(scenario_file)
+        chosen = sampling_overrides(sampling)
+        scenario = load_scenario(scenario_file, chosen)
         extra = None
         if overrides:
             label = "--set " + ", ".join(overrides)
-            extra = {label: load_scenario(scenario_file, list(overrides))}
+            extra = {label: load_scenario(scenario_file, chosen + list(overrides))}
         result = run_stress(scenario, runs, seed, extra, threads=threads,
                             summary_only=True if summary_only else None)
     except ScenarioError as err:
@@ -74,7 +85,7 @@ def stress(scenario_file, overrides, runs, seed, as_json, summary_only, threads)
 )
 @_common
 def breakeven(scenario_file, path, metric, target, overrides, runs, seed, as_json, summary_only,
-              threads):
+              threads, sampling):
     """The value of the number at PATH at which a metric reaches a target.
 
     PATH names a number of SCENARIO.toml as --set does, e.g. costs[0].amount.mode or
@@ -86,7 +97,7 @@ def breakeven(scenario_file, path, metric, target, overrides, runs, seed, as_jso
     from roisim.scenario.loading import load_scenario, locate
 
     try:
-        scenario = load_scenario(scenario_file, list(overrides))
+        scenario = load_scenario(scenario_file, sampling_overrides(sampling) + list(overrides))
         result = find_breakeven(scenario, path, metric, target, runs, seed, threads=threads,
                                 summary_only=summary_only)
     except ScenarioError as err:

@@ -2,7 +2,8 @@
 
 * ``layout``: the output layout (metric names and row positions), defined once;
 * ``plan``: the plan (structure, and the numbers the kernel reads), cached without its seed;
-* ``sampling``: the uniform sources that give every random input its uniform;
+* ``sampling``: the uniform sources that give every random input its uniform (independent,
+  Latin hypercube, Sobol; ``qmc``: Sobol's scrambled direction numbers from scipy);
 * ``variants``: holding and scaling inputs, scaling and delaying lines (numbers only);
 * ``keys``: the stream keys (seed and input name);
 * ``tables``: the sampling tables;

@@ -46,7 +46,7 @@ from numba import njit
 {source_imports}
 from roisim.kernels.inverse import s_uniform, s_normal, s_lognormal, s_triangular
 from roisim.kernels.inverse import s_table, s_discrete
-from roisim.kernels.metrics import irr_one, paybacks, discount_factors
+from roisim.kernels.metrics import irr_one, paybacks, discount_factors, schedule_factors
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -89,8 +89,7 @@ class _Writer:
 
 
 def _streams(plan: Plan) -> list[uniforms.Stream]:
-    level = {node.name: node.level for node in plan.nodes}
-    return [uniforms.Stream(k, name, level[name]) for k, name in enumerate(plan.streams)]
+    return plan.uniform_streams()
 
 
 def _emit_controls(plan: Plan, w: _Writer) -> None:
@@ -198,6 +197,18 @@ def _emit_metrics(plan: Plan, w: _Writer) -> None:
                 w(f"out_values[{FIRST_CASHFLOW_ROW} + years + {j}, column] = line_pv_{j}")
 
 
+def _emit_discount(plan: Plan, w: _Writer) -> None:
+    """The run's discount factors: from one rate, or from a schedule's entries (each a drawn or
+    constant rate in force from the year in ``rate_starts``)."""
+    if not plan.schedule_codes:
+        w(f"rate = {plan.rate_code}")
+        w("discount_factors(rate, mid_year, discount)")
+        return
+    for k, code in enumerate(plan.schedule_codes):
+        w(f"rates[{k}] = {code}")
+    w("schedule_factors(rates, rate_starts, mid_year, discount)")
+
+
 def render(plan: Plan) -> str:
     """The body of the kernel for ``plan`` (without the header)."""
     w = _Writer()
@@ -205,13 +216,16 @@ def render(plan: Plan) -> str:
     w(f"mid_year = {1 if plan.scenario.timing == 'mid-year' else 0}")
     w("discount = np.empty(years)")
     w("flows = np.empty(years)")
+    if plan.schedule_codes:
+        n = len(plan.schedule_codes)
+        w(f"rates = np.empty({n})")
+        w(f"rate_starts = params[{plan.schedule_starts}:{plan.schedule_starts + n}]")
     _emit_controls(plan, w)
     with w.block("for i in range(n_runs):"):
         w("run = first_run + i")
         w("column = first_column + i")
         _emit_inputs(plan, "run", w)
-        w(f"rate = {plan.rate_code}")
-        w("discount_factors(rate, mid_year, discount)")
+        _emit_discount(plan, w)
         for total in ("sum_benefits", "sum_costs", "pv_benefits", "pv_costs", "npv"):
             w(f"{total} = 0.0")
         for j, line in enumerate(plan.lines):

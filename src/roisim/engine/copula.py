@@ -45,6 +45,8 @@ class Copula(UniformSource):
         self.name = f"{base.name}+copula"
         self.imports = tuple(dict.fromkeys(base.imports + IMPORTS))
         self.groups = correlations.groups
+        self.needs_runs = base.needs_runs
+        self.needs_seed = base.needs_seed
 
     def _members(self, streams: list[Stream]):
         """(level, stream indices, offset of its factor in this source's numbers) per group."""
@@ -58,7 +60,13 @@ class Copula(UniformSource):
         return out
 
     def numbers(self, streams: list[Stream]) -> list[float]:
-        out = list(self.base.numbers(streams))
+        return self._with_factors(self.base.numbers(streams))
+
+    def bound_numbers(self, streams, runs, seed):
+        return self._with_factors(self.base.bound_numbers(streams, runs, seed))
+
+    def _with_factors(self, base_numbers) -> list[float]:
+        out = list(base_numbers)
         for group in self.groups:
             out += [float(v) for v in factor(group.normal).ravel()]
         return out
@@ -93,9 +101,10 @@ class Copula(UniformSource):
 
 
 def source_for(scenario, name: str) -> UniformSource:
-    """The uniform source a plan of ``scenario`` uses: the registered source ``name``, wrapped
+    """The uniform source a plan of ``scenario`` uses: the registered source ``name`` (or the
+    scenario's ``sampling`` name, e.g. "random"; Sobol with the scenario's replicates), wrapped
     in a :class:`Copula` when the scenario has a ``[correlations]`` table."""
     from roisim.engine import sampling
 
-    base = sampling.get(name)
+    base = sampling.for_scenario(name, getattr(scenario, "replicates", 10))
     return Copula(base, scenario.correlations) if scenario.correlations else base

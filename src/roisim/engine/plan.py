@@ -33,6 +33,7 @@ from roisim.engine.layout import (
 from roisim.engine.variants import HELD, HOLD, SCALE, vary
 from roisim.errors import ScenarioError
 from roisim.scenario import diskcache
+from roisim.scenario.discounting import DiscountSchedule, entry_name
 from roisim.scenario.distributions import Distribution
 from roisim.scenario.expressions import names_in, uses_year
 from roisim.scenario.model import Line, Scenario
@@ -114,7 +115,7 @@ class Plan:
     name_hashes: np.ndarray  # uint64, one per random input in stream order (seed-free)
     nodes: list[Node]
     lines: list[LineCode]
-    rate_code: str
+    rate_code: str  # the discount rate's code; "" for a schedule
     n_problems: int
     problem_labels: list[tuple[str, str, str]]  # (field path, problem, 'run' or 'year')
     streams: list[str] = field(default_factory=list)  # random inputs' names, in stream order
@@ -124,6 +125,13 @@ class Plan:
     input_meta: dict = field(default_factory=dict)
     sampling: str = uniforms.DEFAULT  # the uniform source (roisim.engine.sampling)
     sampling_numbers: int = -1  # where the source's own numbers start in params
+    #: the total number of runs the plan is bound to (``with_runs``; None: not bound).  A
+    #: Latin hypercube needs it (``needs_runs``): its strata are fractions of the total runs.
+    runs: int | None = None
+    needs_runs: bool = False
+    #: the dimensions of a low-discrepancy sequence shared with other plans
+    #: (``sampling.shared_dimensions``; empty: this plan's own layout)
+    dimensions: tuple = ()
     seed: int | None = None  # None: not bound to a seed (as cached)
     stream_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
     #: the line rows of the values array (``roisim.engine.layout.LINE_ROWS``): "none", each
@@ -131,14 +139,50 @@ class Plan:
     line_rows: str = "none"
     #: True for a variant (``vary``: a held, scaled or delayed input or line)
     varied: bool = False
+    #: a discount schedule: the code of each entry's rate (in force within the horizon), and
+    #: where their first years start in params (-1: a single rate, ``rate_code``)
+    schedule_codes: tuple[str, ...] = ()
+    schedule_starts: int = -1
 
     @property
     def years(self) -> int:
         return self.scenario.horizon_years + 1
 
     def with_seed(self, seed: int) -> Plan:
-        """The same plan (sharing its arrays) with the stream keys of ``seed``."""
-        return replace(self, seed=seed, stream_keys=stream_keys(seed, self.name_hashes))
+        """The same plan (sharing its arrays) with the stream keys of ``seed`` (and, for a
+        uniform source whose numbers depend on the seed, such as Sobol's scrambles, a copy of
+        ``params`` holding them)."""
+        plan = replace(self, seed=seed, stream_keys=stream_keys(seed, self.name_hashes))
+        return plan._bind_numbers("needs_seed")
+
+    def with_runs(self, runs: int) -> Plan:
+        """The same plan bound to ``runs`` runs in all: the Latin hypercube's N.  Every analysis
+        that runs a plan binds it to the total runs first (``build_plan(..., runs=N)``), so that
+        variants and the base case share their strata (common random numbers)."""
+        return replace(self, runs=int(runs))._bind_numbers("needs_runs")
+
+    def with_replicate(self, replicate: int) -> Plan:
+        """A Sobol plan whose run i is point i of replicate ``replicate`` alone (instead of point
+        i // R of replicate i % R): the runs of one replicate, for its own summary."""
+        if self.sampling != "sobol":
+            raise ValueError("only a sobol plan has replicates")
+        params = self.params.copy()
+        params[self.sampling_numbers + 1] = float(replicate)
+        return replace(self, params=params)
+
+    def uniform_streams(self) -> list:
+        """The random inputs as the uniform source sees them (``sampling.make_streams``)."""
+        levels = {node.name: node.level for node in self.nodes}
+        return uniforms.make_streams(self.streams, levels, self.years, self.dimensions)
+
+    def _bind_numbers(self, need: str) -> Plan:
+        source = source_for(self.scenario, self.sampling)
+        if not getattr(source, need):
+            return self
+        values = source.bound_numbers(self.uniform_streams(), self.runs, self.seed)
+        params = self.params.copy()
+        params[self.sampling_numbers : self.sampling_numbers + len(values)] = values
+        return replace(self, params=params)
 
     def with_line_rows(self, level: str) -> Plan:
         """The same plan, its values array holding the line rows of ``level``
@@ -249,9 +293,10 @@ class _Builder:
         target = self.year_inputs if node.level == "year" else self.run_inputs
         node.store = len(target)
         target.append(node.name)
+        written = self.scenario.inputs.get(node.name)  # a derived input's own unit and text
         self.meta[node.name] = {
-            "unit": dist.unit if dist else None,
-            "description": dist.description if dist else None,
+            "unit": dist.unit if dist else getattr(written, "unit", None),
+            "description": dist.description if dist else getattr(written, "description", None),
             "path": node.path,
         }
         self.nodes.append(node)
@@ -340,7 +385,9 @@ def build_plan(
     scenario: Scenario,
     seed: int | None = None,
     *,
-    sampling: str = uniforms.DEFAULT,
+    sampling: str | None = None,
+    runs: int | None = None,
+    dimensions: tuple = (),
     hold: dict | None = None,
     scale: dict | None = None,
     line_scale: dict | None = None,
@@ -349,7 +396,10 @@ def build_plan(
     """Lay out the kernel for ``scenario`` under ``seed`` (default: the scenario's); raise
     ScenarioError for what only shows up here.
 
-    ``sampling`` names the uniform source (``roisim.engine.sampling``).  ``hold``, ``scale``,
+    ``sampling`` names the uniform source (``roisim.engine.sampling``; default: the one of the
+    scenario's ``sampling``).  ``runs`` binds the plan to that many runs in all
+    (``Plan.with_runs``; a Latin hypercube plan cannot run before).  ``dimensions`` shares a
+    Sobol sequence's layout with other plans (``sampling.shared_dimensions``).  ``hold``, ``scale``,
     ``line_scale`` and ``delay`` are passed to :func:`roisim.engine.variants.vary`: they change
     the plan's numbers, never its kernel.
 
@@ -359,19 +409,48 @@ def build_plan(
     """
     seed = scenario.seed if seed is None else seed
     fingerprint = diskcache.source_fingerprint(*PLAN_CODE)
-    ckey = diskcache.key(fingerprint, "plan", repr(scenario), sampling)  # repr: structural
+    if sampling is None:
+        sampling = uniforms.SCENARIO_SOURCES[scenario.sampling]
+    ckey = diskcache.key(fingerprint, "plan", repr(scenario), sampling, repr(dimensions))
     plan = diskcache.get("plan", ckey)
     if plan is None:
-        plan = _build_plan(scenario, sampling)
+        plan = _build_plan(scenario, sampling, dimensions)
         diskcache.put("plan", ckey, plan)
     plan = replace(plan, scenario=scenario).with_seed(seed)
+    if runs is not None:
+        plan = plan.with_runs(runs)
     changes = {"hold": hold, "scale": scale, "line_scale": line_scale, "delay": delay}
     if any(v is not None for v in changes.values()):
         plan = vary(plan, **changes)
     return plan
 
 
-def _build_plan(scenario: Scenario, sampling_name: str) -> Plan:
+def _discount_rate(b: _Builder, scenario: Scenario) -> tuple[str, tuple[str, ...], int]:
+    """(rate code, schedule entry codes, slot of the entries' first years) of the rate.
+
+    A single rate is the input ``discount_rate``; each entry of a schedule in force within the
+    horizon is the input ``discount_rate.<first year>`` (``roisim.scenario.discounting``), drawn
+    or constant, so its draws are keyed on its own name."""
+    rate = scenario.discount_rate
+    if isinstance(rate, Distribution):
+        return b.add_random("discount_rate", rate, "scenario.discount_rate"), (), -1
+    if not isinstance(rate, DiscountSchedule):
+        return b.constant("discount_rate", rate, "scenario.discount_rate"), (), -1
+    codes = []
+    entries = rate.in_force(scenario.horizon_years)
+    for k, (year, r) in enumerate(entries):
+        name, path = entry_name(year), rate.entry_path(k)
+        if isinstance(r, Distribution):
+            codes.append(b.add_random(name, r, path))
+        else:
+            codes.append(b.constant(name, r, path))
+    starts = len(b.params)
+    for year, _ in entries:
+        b.slot(year)
+    return "", tuple(codes), starts
+
+
+def _build_plan(scenario: Scenario, sampling_name: str, dimensions: tuple = ()) -> Plan:
     source = source_for(scenario, sampling_name)
     b = _Builder(scenario)
     for name, inp in scenario.inputs.items():
@@ -381,14 +460,10 @@ def _build_plan(scenario: Scenario, sampling_name: str) -> Plan:
             b.add_random(name, inp.dist, f"inputs.{name}")
     for name in scenario.order:
         b.add_derived(name, scenario.inputs[name].expr, f"inputs.{name}")
-    rate = scenario.discount_rate
-    if isinstance(rate, Distribution):
-        rate_code = b.add_random("discount_rate", rate, "scenario.discount_rate")
-    else:
-        rate_code = b.constant("discount_rate", rate, "scenario.discount_rate")
+    rate_code, schedule_codes, schedule_starts = _discount_rate(b, scenario)
     lines = [b.line(ln) for ln in scenario.lines]
     levels = {node.name: node.level for node in b.nodes}
-    streams = [uniforms.Stream(k, name, levels[name]) for k, name in enumerate(b.streams)]
+    streams = uniforms.make_streams(b.streams, levels, scenario.horizon_years + 1, dimensions)
     numbers = source.numbers(streams)
     first_number = len(b.params) if numbers else -1
     for v in numbers:
@@ -401,6 +476,8 @@ def _build_plan(scenario: Scenario, sampling_name: str) -> Plan:
         nodes=b.nodes,
         lines=lines,
         rate_code=rate_code,
+        schedule_codes=schedule_codes,
+        schedule_starts=schedule_starts,
         n_problems=len(b.problems),
         problem_labels=b.problems,
         streams=b.streams,
@@ -410,4 +487,6 @@ def _build_plan(scenario: Scenario, sampling_name: str) -> Plan:
         input_meta=b.meta,
         sampling=sampling_name,
         sampling_numbers=first_number,
+        needs_runs=source.needs_runs,
+        dimensions=dimensions,
     )

@@ -88,6 +88,12 @@ def _call(
     ``keep=False`` skips storing the sampled inputs (a streaming pass only needs the metrics)."""
     if plan.seed is None:
         raise ValueError("the plan is not bound to a seed: use build_plan or plan.with_seed")
+    if plan.needs_runs and (plan.runs is None or first_run + n > plan.runs):
+        raise ValueError(
+            f"a {plan.sampling} plan runs only the runs it is bound to (runs {first_run:,} to "
+            f"{first_run + n - 1:,} asked, bound to {plan.runs}): build_plan(..., runs=N) or "
+            "plan.with_runs(N)"
+        )
     for a in range(0, n, chunk):
         kernel(
             first_run + a,

@@ -11,7 +11,8 @@ A held input skips its draw; the other inputs' draws do not depend on it.  A con
 a fixed discount rate) is one number, which holding replaces and scaling multiplies.
 
 Names accepted for an input: its name (``hours``), ``inputs.hours``, ``discount_rate`` or
-``scenario.discount_rate``, and for a distribution written directly as a line's amount its
+``scenario.discount_rate`` (under a discount schedule: every entry at once; one entry is
+``discount_rate.31``), and for a distribution written directly as a line's amount its
 name (``"costs: Build"``) or ``costs[0].amount``.  Lines are named ``costs[0]``, by their input
 name (``"costs: Build"``), or all lines of a kind at once (``benefits``, ``costs``).
 
@@ -28,6 +29,7 @@ from dataclasses import replace
 import numpy as np
 
 from roisim.errors import ScenarioError, suggest
+from roisim.scenario.discounting import ENTRY_PREFIX as SCHEDULE_ENTRY
 from roisim.scenario.model import line_input_name
 
 #: offsets of a random input's numbers from its handle's slot in params
@@ -56,17 +58,18 @@ def vary(plan, *, hold=None, scale=None, line_scale=None, delay=None):
     """
     params = np.array(plan.params, dtype=float, copy=True)
     for key, value in _items(hold, "hold"):
-        handle = _handle(plan, key, "hold")
         value = _finite(value, f"hold.{key}")
-        if handle.kind == "random":
-            params[handle.slot + HOLD] = 1.0
-            params[handle.slot + HELD] = value
-        else:
-            params[handle.slot] = value
+        for handle in _handles(plan, key, "hold"):
+            if handle.kind == "random":
+                params[handle.slot + HOLD] = 1.0
+                params[handle.slot + HELD] = value
+            else:
+                params[handle.slot] = value
     for key, factor in _items(scale, "scale"):
-        handle = _handle(plan, key, "scale")
-        offset = SCALE if handle.kind == "random" else 0
-        params[handle.slot + offset] *= _finite(factor, f"scale.{key}")
+        factor = _finite(factor, f"scale.{key}")
+        for handle in _handles(plan, key, "scale"):
+            offset = SCALE if handle.kind == "random" else 0
+            params[handle.slot + offset] *= factor
     for key, factor in _items(line_scale, "line_scale"):
         factor = _finite(factor, f"line_scale.{key}")
         for line in _lines(plan, key, "line_scale"):
@@ -95,6 +98,17 @@ def _finite(value, path: str) -> float:
     if not math.isfinite(value):
         raise ScenarioError(f"must be finite, got {value!r}", path)
     return value
+
+
+def _handles(plan, key: str, argument: str) -> list:
+    """The handles ``key`` names: one input's, or, for ``discount_rate`` under a discount
+    schedule, every entry's (``discount_rate.0``, ``discount_rate.31``, ...): holding the rate
+    holds every entry at the value (a flat rate), scaling it scales every entry."""
+    if _input_name(plan, key) == "discount_rate" and "discount_rate" not in plan.handles:
+        entries = [h for n, h in plan.handles.items() if n.startswith(SCHEDULE_ENTRY)]
+        if entries:
+            return entries
+    return [_handle(plan, key, argument)]
 
 
 def _handle(plan, key: str, argument: str):

@@ -480,6 +480,51 @@ def discount_factors(r, mid, d):
             d[t] = d[t - 1] * f
 
 
+@njit(cache=True, nogil=True)
+def schedule_factors(rates, starts, mid, d):
+    """Fill d with the discount factors of years 0..H under a schedule: rates[k] is in force
+    from year starts[k] (starts[0] = 0, increasing) until the next entry.
+
+    End-of-year: d_0 = 1, d_t = d_{t-1}/(1+r_t).  Mid-year: d_1 = (1+r_1)^-1/2 and
+    d_t = d_{t-1}·(1+r_{t-1})^-1/2·(1+r_t)^-1/2, i.e. Π_{s<t} 1/(1+r_s)·(1+r_t)^-1/2; within a
+    band that is d_{t-1}/(1+r), the recursion of :func:`discount_factors`, so a schedule agrees
+    with a single rate to the last bit in the years before its first change."""
+    d[0] = 1.0
+    k = 0
+    n = rates.shape[0]
+    f_prev = 1.0
+    for t in range(1, d.shape[0]):
+        changed = False
+        while k + 1 < n and starts[k + 1] <= t:
+            k += 1
+            changed = True
+        f = 1.0 / (1.0 + rates[k])
+        if t == 1:
+            d[1] = math.sqrt(f) if mid else f
+        elif mid and changed:
+            d[t] = d[t - 1] * (math.sqrt(f_prev) * math.sqrt(f))
+        else:
+            d[t] = d[t - 1] * f
+        f_prev = f
+
+
+@njit(cache=True, nogil=True)
+def npv_factor_rows(rows, d, out):
+    """Σ_t CF_t·d_t of each row, summed from year 0 as a run of the simulation sums it."""
+    for i in range(rows.shape[0]):
+        acc = 0.0
+        for t in range(rows.shape[1]):
+            acc += rows[i, t] * d[t]
+        out[i] = acc
+
+
+@njit(cache=True, nogil=True)
+def payback_factor_rows(rows, d, out):
+    """Discounted payback of each row with the discount factors d."""
+    for i in range(rows.shape[0]):
+        out[i] = paybacks(rows[i], d)[1]
+
+
 # ---- row-wise versions for roisim.finance (kept here so numba's cache sees one file)
 @njit(cache=True, nogil=True)
 def npv_rows(rows, rate, mid, out):

@@ -36,11 +36,13 @@ LINE_NAME_WIDTH = 34  # the lines table's first column, kind after it
 KIND_WIDTH = 8
 SEVERAL_IRRS_NOTE = "the smallest IRR is reported"
 YEAR_WIDTH, CASH_WIDTH = 6, 14
+PAIR_WIDTH = 44  # the correlations table's first column
 
 
 def render_report(summary: RunSummary) -> str:
     """The text that ``roisim run`` prints."""
-    sections = [_heading, _metric_table, _intervals, _line_table, _cashflow_table]
+    sections = [_heading, _precision_line, _metric_table, _intervals, _line_table, _cashflow_table,
+                _schedule, _correlation_table]
     texts = ("\n".join(section(summary)) for section in sections)
     return "\n\n".join(text for text in texts if text)
 
@@ -51,7 +53,81 @@ def _heading(summary: RunSummary) -> list[str]:
         summary.scenario.name,
         f"  {where} | {count(summary.runs)} runs | seed {summary.seed} | "
         f"horizon {summary.horizon_years} years ({summary.timing}) | {summary.currency}",
-    ]
+    ] + _sampling_line(summary)
+
+
+def _schedule(summary: RunSummary) -> list[str]:
+    """A discount schedule's entries in force (a single rate is the file's own number)."""
+    rate = summary.discount_rate
+    if rate.kind != "schedule":
+        return []
+    out = [f"Discount schedule{f' ({rate.preset})' if rate.preset else ''}: the rate in force "
+           "from each year on"]
+    for year, value in rate.schedule:
+        shown = f"{100 * value:.6g}%" if isinstance(value, float) else (
+            f"{value}, drawn once per run")
+        out.append(f"  from year {year:<4} {shown}")
+    return out
+
+
+SAMPLING_WORDS = {"lhs": "Latin hypercube", "sobol": "scrambled Sobol"}
+
+
+def _sampling_line(summary: RunSummary) -> list[str]:
+    """How the runs were sampled and the intervals obtained (nothing for plain random runs)."""
+    if summary.sampling == "random":
+        return []
+    return [f"  sampling {SAMPLING_WORDS.get(summary.sampling, summary.sampling)} | "
+            f"intervals: {summary.intervals}"]
+
+
+def _precision_line(summary: RunSummary) -> list[str]:
+    """One line on the precision stop rule, when the run had one."""
+    rule = summary.precision
+    if rule is None:
+        return []
+    verdict = "within" if rule.met else "NOT within"
+    ended = "" if rule.met or rule.runs < rule.max_runs else "; max_runs reached"
+    rounds = len(rule.rounds)
+    return [f"Precision: {_precision_text(summary)} after {count(rule.runs)} runs in {rounds} "
+            f"round{'s' if rounds != 1 else ''}: {verdict} the tolerance "
+            f"{_tolerance_text(summary)}{ended}"]
+
+
+def precision_warning(summary: RunSummary) -> str | None:
+    """The warning ``roisim run`` prints on stderr when a precision rule was not met by
+    max_runs (None when it was met, or when the run had no rule)."""
+    rule = summary.precision
+    if rule is None or rule.met:
+        return None
+    return (f"warning: precision not met by max_runs: {_precision_text(summary)} after "
+            f"{count(rule.runs)} runs, above the tolerance {_tolerance_text(summary)}; the "
+            f"figures are those of {count(rule.runs)} runs (raise max_runs or the tolerance)")
+
+
+def _precision_text(summary: RunSummary) -> str:
+    rule = summary.precision
+    return (f"{rule.metric} known to ±{_precision_amount(summary, rule.half_width)} "
+            f"({100 * rule.confidence:g}% interval)")
+
+
+def _tolerance_text(summary: RunSummary) -> str:
+    rule = summary.precision
+    text = f"±{_precision_amount(summary, rule.tolerance)}"
+    return text + (f" ({100 * rule.relative:g}% of the estimate)" if rule.relative else "")
+
+
+def _precision_amount(summary: RunSummary, v) -> str:
+    """A half-width or tolerance in the unit of the rule's figure."""
+    if v is None:
+        return NOT_AVAILABLE
+    metric, figure = summary.precision.metric.split(".")
+    if figure.startswith("prob_") or metric in ("irr", "roi"):
+        return f"{100 * v:.3g} pts"
+    if metric == "npv":  # whole money, or three digits of a small amount
+        return money(v, summary.currency) if v >= 100 else money(0, summary.currency).replace(
+            "0", f"{v:.3g}")
+    return f"{v:.3g} y" if metric.endswith("payback_years") else f"{v:.3g}"
 
 
 def _metric_table(summary: RunSummary) -> list[str]:
@@ -149,19 +225,49 @@ def _cashflow_table(summary: RunSummary) -> list[str]:
     return out
 
 
+def _correlation_table(summary: RunSummary) -> list[str]:
+    """Each correlated pair: its target, the value used (after a repair) and the realised
+    Spearman correlation in the runs."""
+    corr = summary.correlations
+    if corr is None:
+        return []
+    method = "Spearman rank" if corr.method == "rank" else "normal-score"
+    repaired = f", repaired (largest change {corr.max_change:.3f})" if corr.repaired else ""
+    over = ("" if corr.realised_runs in (None, summary.runs)
+            else f"; realised over the first {count(corr.realised_runs)} runs")
+    out = [f"Correlations ({method} targets{repaired}{over})",
+           f"  {'pair':<{PAIR_WIDTH}}{'target':>9}{'used':>9}{'realised':>10}"]
+    for i, j in corr.pairs():
+        pair = f"{corr.inputs[i]} ~ {corr.inputs[j]}"
+        realised = "" if corr.realised is None else f"{corr.realised[i][j]:>10.3f}"
+        out.append(f"  {pair:<{PAIR_WIDTH}}{corr.target[i][j]:>9.3f}{corr.used[i][j]:>9.3f}"
+                   f"{realised}")
+    return out
+
+
 def render_validation(scenario, description: dict) -> str:
     """What ``roisim validate`` prints: the scenario's settings, inputs and lines."""
     s = scenario
     rate = s.discount_rate  # as written in the file, or the family of its distribution
-    if not isinstance(rate, float):
+    if hasattr(rate, "text"):  # a discount schedule
+        rate = rate.text()
+    elif not isinstance(rate, float):
         rate = f"{rate.family} distribution"
     out = [
         f"{s.name}: OK",
         f"  horizon {s.horizon_years} years (cash flows at years 0..{s.horizon_years}), "
         f"discount rate {rate}, {s.timing}, {s.currency}",
-        f"  default runs {count(s.runs)}, seed {s.seed}",
+        f"  default runs {count(s.runs)}, seed {s.seed}"
+        + ("" if s.sampling == "random" else f", sampling {s.sampling}"
+           + (f" ({s.replicates} replicates)" if s.sampling == "sobol" else "")),
         f"  inputs ({len(description['inputs'])}):",
     ]
+    rule = getattr(s, "precision", None)
+    if rule is not None:  # the stop rule, after the runs line
+        tolerance = (f"{100 * rule.relative:g}% of the estimate" if rule.relative
+                     else f"{rule.tolerance:g}")
+        out.insert(3, f"  precision: {rule.metric} to ±{tolerance} at {100 * rule.confidence:g}% "
+                      f"confidence, doubling the runs up to {count(rule.max_runs)}")
     for name, kind, detail in description["inputs"]:
         out.append(f"    {name:<28} {kind:<18} {detail}")
     out.append(f"  lines ({len(description['lines'])}):")

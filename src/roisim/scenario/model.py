@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from roisim.scenario.discounting import DiscountSchedule
 from roisim.scenario.distributions import Distribution
 
 DEFAULT_RUNS = 100_000
@@ -16,7 +17,11 @@ MAX_RUNS = 10**12
 TIMINGS = ("end-of-year", "mid-year")
 TOP_KEYS = ("scenario", "simulation", "inputs", "benefits", "costs", "stress", "correlations")
 SCENARIO_KEYS = ("name", "description", "currency", "horizon_years", "discount_rate", "timing")
-SIMULATION_KEYS = ("runs", "seed")
+SIMULATION_KEYS = ("runs", "seed", "precision", "sampling", "replicates")
+#: the sampling methods of [simulation] sampling (docs/methodology.md, "Sampling")
+SAMPLINGS = ("random", "lhs", "sobol")
+DEFAULT_REPLICATES = 10
+MAX_REPLICATES = 10_000
 #: the per-run metrics, in output order: reserved as input names here, laid out as rows of the
 #: engine's output in roisim.engine.layout
 METRICS = ("npv", "irr", "payback_years", "discounted_payback_years", "roi", "bcr")
@@ -107,7 +112,9 @@ class Scenario:
     name: str
     currency: str
     horizon_years: int
-    discount_rate: float | Distribution
+    #: one rate (a number or a per-run distribution) or a schedule by year
+    #: (roisim.scenario.discounting); a schedule of one entry is stored as its single rate
+    discount_rate: float | Distribution | DiscountSchedule
     timing: str
     runs: int
     seed: int
@@ -121,6 +128,11 @@ class Scenario:
     stress: tuple[StressCase, ...] = ()  # the [[stress]] cases, in file order
     #: the validated [correlations] table (roisim.scenario.correlations.Correlations) or None
     correlations: object = None
+    #: [simulation] sampling: "random", "lhs" or "sobol" (SAMPLINGS), and the Sobol replicates
+    sampling: str = "random"
+    replicates: int = 10
+    #: the validated precision stop rule (roisim.scenario.precision.Precision) or None
+    precision: object = None
     #: the TOML document this scenario was validated from (after --set), for analyses that vary
     #: one of its numbers and validate again (breakeven); treat it as read-only
     document: dict | None = field(default=None, repr=False, compare=False)

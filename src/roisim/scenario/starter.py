@@ -27,7 +27,8 @@ name = "Model monitoring and automated retraining"
 description = "A platform that retrains our models automatically and watches them for drift"
 currency = "GBP"                   # three-letter ISO 4217 code; for display only, never converted
 horizon_years = 5                  # cash flows in years 0..5; year 0 is now (the build)
-discount_rate = 0.08               # yearly, as a fraction (8%); can be a distribution table too
+discount_rate = 0.08               # yearly, as a fraction (8%); or a distribution, a schedule
+                                   # { schedule = [[0, 0.035], [31, 0.03]] }, "green-book-2018"
 timing = "end-of-year"             # when each year's cash arrives: "end-of-year" or "mid-year"
 
 # How many Monte Carlo runs, and the seed that makes the figures reproducible.

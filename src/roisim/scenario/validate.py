@@ -14,15 +14,19 @@ from dataclasses import replace
 
 from roisim.errors import ScenarioError, suggest
 from roisim.scenario.correlations import parse_correlations
+from roisim.scenario.discounting import SCHEDULE_KEYS, DiscountSchedule, entry_name, parse_schedule
 from roisim.scenario.distributions import Distribution, parse_distribution
 from roisim.scenario.expressions import FUNCTIONS, names_in, parse_expression
 from roisim.scenario.model import (
+    DEFAULT_REPLICATES,
     DEFAULT_RUNS,
     DEFAULT_SEED,
     LINE_KEYS,
     MAX_HORIZON,
+    MAX_REPLICATES,
     MAX_RUNS,
     METRICS,
+    SAMPLINGS,
     SCENARIO_KEYS,
     SIMULATION_KEYS,
     STRESS_KEYS,
@@ -34,6 +38,7 @@ from roisim.scenario.model import (
     Scenario,
     StressCase,
 )
+from roisim.scenario.precision import parse_precision
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RESERVED = {"year", "net_cashflow", "discount_rate", "run"} | set(METRICS) | set(FUNCTIONS)
@@ -114,6 +119,7 @@ def parse_scenario(
     _check_keys(data, TOP_KEYS, "")
     head = _parse_head(data)
     runs, seed = _parse_simulation(data)
+    sampling = _parse_sampling(data)
     inputs, order = _parse_inputs(_table(data.get("inputs"), "inputs", required=False))
     benefits = _parse_lines(data, "benefits", head["horizon_years"], inputs)
     costs = _parse_lines(data, "costs", head["horizon_years"], inputs)
@@ -123,6 +129,7 @@ def parse_scenario(
         **head,
         runs=runs,
         seed=seed,
+        **sampling,
         inputs=inputs,
         order=order,
         benefits=benefits,
@@ -135,6 +142,11 @@ def parse_scenario(
         levels, others = _correlatable(scenario)
         correlated = parse_correlations(data["correlations"], levels, others)
         scenario = replace(scenario, correlations=correlated)
+    simulation = data.get("simulation") or {}
+    if "precision" in simulation:  # the stop rule (roisim.scenario.precision)
+        method = getattr(scenario, "sampling", "random")
+        scenario = replace(scenario, precision=parse_precision(simulation["precision"], runs,
+                                                               method))
     if "stress" in data:
         scenario = replace(scenario, stress=_parse_stress(data, scenario))
     return scenario
@@ -150,8 +162,20 @@ def _correlatable(s: Scenario) -> tuple[dict[str, str], dict[str, str]]:
         else:
             others[name] = {"constant": "a constant", "derived": "a derived input"}.get(
                 inp.kind, "a constant")
-    if isinstance(s.discount_rate, Distribution):
+    rate = s.discount_rate
+    if isinstance(rate, Distribution):
         levels["discount_rate"] = "run"
+    elif isinstance(rate, DiscountSchedule):
+        drawn = [entry_name(y) for y, r in rate.in_force(s.horizon_years)
+                 if isinstance(r, Distribution)]
+        for year, r in rate.in_force(s.horizon_years):
+            if isinstance(r, Distribution):
+                levels[entry_name(year)] = "run"
+            else:
+                others[entry_name(year)] = "a constant (this entry of the schedule is not drawn)"
+        others["discount_rate"] = (
+            "a discount schedule; correlate one of its drawn entries by name ("
+            + (", ".join(drawn) if drawn else "none is drawn") + ")")
     else:
         others["discount_rate"] = "a constant (the discount rate is not drawn)"
     return levels, others
@@ -206,6 +230,29 @@ def _parse_simulation(data: dict) -> tuple[int, int]:
     return runs, seed
 
 
+def sampling_name(value, path: str = "simulation.sampling") -> str:
+    """A sampling method ("random", "lhs" or "sobol"); a ScenarioError at ``path`` otherwise."""
+    if value not in SAMPLINGS:
+        shown = repr(value) if isinstance(value, str) else _show(value)
+        raise ScenarioError(
+            f"must be \"random\", \"lhs\" or \"sobol\", got {shown}"
+            f"{suggest(str(value), SAMPLINGS)}",
+            path,
+        )
+    return value
+
+
+def _parse_sampling(data: dict) -> dict:
+    """``sampling`` and ``replicates`` of [simulation] (replicates: Sobol's, from 2 up)."""
+    sim = data.get("simulation")
+    sim = sim if isinstance(sim, dict) else {}  # _parse_simulation reports a bad table
+    sampling = sampling_name(sim.get("sampling", "random"))
+    replicates = _whole(
+        sim.get("replicates", DEFAULT_REPLICATES), "simulation.replicates", 2, MAX_REPLICATES
+    )
+    return {"sampling": sampling, "replicates": replicates}
+
+
 def _parse_lines(data: dict, kind: str, horizon: int, inputs: dict[str, Input]) -> tuple:
     """The [[benefits]] or [[costs]] lines; their names must be unique within the kind, because a
     line's own distribution is keyed on its name (``Line.input_name``)."""
@@ -228,8 +275,26 @@ def _parse_lines(data: dict, kind: str, horizon: int, inputs: dict[str, Input]) 
     return lines
 
 
-def _discount_rate(v) -> float | Distribution:
+def _discount_rate(v) -> float | Distribution | DiscountSchedule:
+    """A single rate, a named schedule (``"green-book-2018"``) or ``{ schedule = [...] }``
+    (``roisim.scenario.discounting``)."""
     path = "scenario.discount_rate"
+    if isinstance(v, str) or (isinstance(v, dict) and _is_schedule(v)):
+        return parse_schedule(v, path, _rate)
+    return _rate(v, path)
+
+
+def _is_schedule(table: dict) -> bool:
+    """A table with ``schedule`` (or without ``dist``/``range`` and a key close to it)."""
+    if "schedule" in table:
+        return True
+    if "dist" in table or "range" in table:
+        return False
+    return any(suggest(str(k), SCHEDULE_KEYS) for k in table)
+
+
+def _rate(v, path: str) -> float | Distribution:
+    """One discount rate: a number in (-1, 1] or a per-run distribution that stays there."""
     if isinstance(v, dict):
         dist = parse_distribution(v, path)
         if dist.per != "run":
@@ -259,6 +324,12 @@ def _discount_rate(v) -> float | Distribution:
         raise ScenarioError(
             "must be a number such as 0.08 or a distribution table; expressions are not "
             "accepted here",
+            path,
+        )
+    if isinstance(v, list):
+        raise ScenarioError(
+            "must be a number such as 0.08, a distribution table, a named schedule such as "
+            '"green-book-2018" or { schedule = [[0, 0.035], [31, 0.03]] }; got a list',
             path,
         )
     r = _number(v, path)
@@ -588,11 +659,12 @@ def _parse_case(i: int, item, data: dict, base: Scenario) -> StressCase:
 
 def _flatten(table: dict, prefix: str = "", values_are_tables: bool = False) -> list:
     """``{ "a.b" = 1 }`` and ``{ a = { b = 1 } }`` (TOML dotted keys) both as [("a.b", 1)]; a
-    distribution table (it has ``dist`` or ``range``) is one value when ``values_are_tables``."""
+    distribution table (it has ``dist`` or ``range``) or a discount schedule (``schedule``) is one
+    value when ``values_are_tables``."""
     out = []
     for key, value in table.items():
         if isinstance(value, dict) and not (
-            values_are_tables and ("dist" in value or "range" in value)
+            values_are_tables and ("dist" in value or "range" in value or "schedule" in value)
         ):
             out += _flatten(value, f"{prefix}{key}.", values_are_tables)
         else:

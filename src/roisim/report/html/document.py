@@ -85,8 +85,9 @@ def render_parts(parts: ReportParts, command: str | None = None) -> str:
         charts=_charts(parts), lines=sections.line_rows(figures),
         sensitivity=None if sens is None else sections.sensitivity_table(sens),
         stress=None if parts.stress is None else sections.stress_rows(parts.stress),
-        inputs=_inputs(parts), method=sections.method(figures, command, sens),
-        methodology=sections.METHODOLOGY,
+        inputs=_inputs(parts), correlations=sections.correlation_rows(figures),
+        method=sections.method(figures, command, sens),
+        intervals=sections.intervals_note(figures), methodology=sections.METHODOLOGY,
     )
 
 

@@ -134,8 +134,10 @@ def method(figures, command: str, sensitivity_summary: dict | None) -> list[tupl
         ("Runs", count(figures.runs)),
         ("Seed", str(figures.seed)),
         ("Sampling", str(summary.get("sampling", DEFAULT_SAMPLING))),
+        ("Intervals", str(summary.get("intervals", "iid"))),
         ("Horizon", f"{whole_years(figures.horizon_years)}, cash flows at years 0 to "
                     f"{figures.horizon_years} ({figures.timing})"),
+        ("Discount rate", figures.discount_rate.text),
         ("Currency", figures.currency),
         ("roisim version", figures.roisim_version),
         ("Scenario file", figures.scenario.file or "(loaded from text)"),
@@ -146,3 +148,39 @@ def method(figures, command: str, sensitivity_summary: dict | None) -> list[tupl
         rows.insert(2, ("Sensitivity runs", count(sensitivity_summary["runs"])))
     return rows
 
+
+
+def correlation_rows(figures) -> dict | None:
+    """The ``[correlations]`` the runs used, pair by pair (None without the table): the target,
+    the value used (after a repair) and the realised Spearman correlation."""
+    corr = figures.correlations
+    if corr is None:
+        return None
+    fmt = lambda v: "n/a" if v is None else f"{v:.3f}"
+    rows = [{"pair": f"{corr.inputs[i]} and {corr.inputs[j]}", "target": fmt(corr.target[i][j]),
+             "used": fmt(corr.used[i][j]),
+             "realised": fmt(None if corr.realised is None else corr.realised[i][j])}
+            for i, j in corr.pairs()]
+    over = corr.realised_runs
+    return {"method": "Spearman rank" if corr.method == "rank" else "normal-score",
+            "repaired": corr.repaired, "max_change": f"{corr.max_change:.3f}", "rows": rows,
+            "over": "all the runs" if over in (None, figures.runs) else
+            f"the first {count(over)} runs"}
+
+
+def intervals_note(figures) -> str:
+    """How the report's intervals were obtained, in one sentence."""
+    summary = figures.to_dict()
+    sampling = summary.get("sampling", DEFAULT_SAMPLING)
+    if sampling == "sobol":
+        return (f"The runs are {summary.get('replicates')} independently scrambled Sobol "
+                "sequences (randomised quasi-Monte Carlo): every interval is the figure ± "
+                "Student's t times the standard error of the replicates' own figures.")
+    text = ("Means carry a 95% Monte Carlo interval (mean ± 1.96 standard errors), percentiles "
+            "a distribution-free interval from order statistics, and probabilities a Wilson "
+            "interval.")
+    if sampling == "lhs":
+        text += (" The runs are one Latin hypercube; these iid intervals are conservative for "
+                 "it (its variance is never above that of plain sampling with one run fewer, "
+                 "Owen 1997).")
+    return text

@@ -3,7 +3,8 @@
 Layout (column A labels, column B single values, years 0..H from column E)::
 
     Year                     0  1  2 ...
-    Discount rate   [B]                          named discount_rate
+    Discount rate   [B]                          named discount_rate (a schedule: one named
+                                                 cell per entry, then the rate in force by year)
     Inputs          [B] per input (named after it), a per-year derived input across the years
     Lines           per line: active × ramp, growth rate, growth factor, amount, value
     Totals          benefits, costs, net cash flow, discount factors, discounted and
@@ -22,6 +23,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from roisim.analysis.central import year_level
 from roisim.report.inputs import describe
 from roisim.report.workbook.formulas import excel_names, number, to_excel
+from roisim.scenario.discounting import entry_in_force, entry_name
 
 SHEET = "Model"
 FIRST_YEAR_COL = 4
@@ -52,7 +54,10 @@ class ModelSheet:
         self.row = 0
         self.per_year = year_level(scenario)
         line_inputs = [ln.input_name for ln in scenario.lines if ln.amount.kind == "dist"]
-        self.names = excel_names(["discount_rate", *scenario.inputs, *line_inputs])
+        self.schedule = flows.schedule  # a discount schedule's entries in force, or None
+        rates = ([entry_name(y) for y, _ in self.schedule] if self.schedule is not None
+                 else ["discount_rate"])
+        self.names = excel_names([*rates, *scenario.inputs, *line_inputs])
         self.year_rows: dict[str, int] = {}  # per-year derived input -> its row
         self.cells: dict[str, str] = {}
 
@@ -119,11 +124,34 @@ class ModelSheet:
 
     def _rate(self) -> None:
         rate = self.s.discount_rate
-        how = "constant" if isinstance(rate, float) else "median of " + describe(rate)
-        self.named_value("discount_rate", self.flows.rate, self.f["input_pct"], how)
+        if self.schedule is not None:
+            self._schedule(rate)
+        else:
+            how = "constant" if isinstance(rate, float) else "median of " + describe(rate)
+            self.named_value("discount_rate", self.flows.rate, self.f["input_pct"], how)
         self.label("timing", note="the formulas below follow this timing")
         self.ws.write_string(self.row, 1, self.s.timing)
         self.row += 2
+
+    def _schedule(self, schedule) -> None:
+        """A discount schedule: one named cell per entry in force, then the rate in force in
+        each year (r_t, read by the discount factors)."""
+        self.label("Discount schedule", self.f["bold"],
+                   note=schedule.preset or "each rate in force from its year on")
+        self.row += 1
+        drawn = dict(schedule.entries)
+        for year, value in self.schedule:
+            rate = drawn[year]
+            how = ("constant" if isinstance(rate, float) else "median of " + describe(rate))
+            self.named_value(entry_name(year), value, self.f["input_pct"],
+                             f"in force from year {year}; {how}")
+        self.rate_row = self.row
+        self.label("Discount rate in force", note="r_t: the entry in force in year t")
+        in_force = entry_in_force(self.schedule, self.horizon)
+        for t in range(self.horizon + 1):
+            name = self.names[entry_name(self.schedule[in_force[t]][0])]
+            self.ws.write_formula(self.row, self.col(t), f"={name}", self.f["pct"])
+        self.row += 1
 
     def _inputs(self) -> None:
         self.label("Inputs", self.f["section"])
@@ -262,18 +290,13 @@ class ModelSheet:
         self.row += 1
         self.label("Totals", self.f["section"])
         self.row += 1
-        money, rate = self.f["money"], self.names["discount_rate"]
+        money = self.f["money"]
         self.benefits = self._sum_row("Benefits", rows["benefits"], money)
         self.costs = self._sum_row("Costs", rows["costs"], money)
         b, c = self.benefits, self.costs
         self.net = self._each_year("Net cash flow",
                                    lambda t: f"{self.cell(b, t)}-{self.cell(c, t)}", money)
-        if self.s.timing == "mid-year":
-            disc = lambda t: f"IF({self.year(t)}=0,1,1/(1+{rate})^({self.year(t)}-0.5))"
-            note = "1 in year 0, then (1+r)^-(t-0.5): mid-year"
-        else:
-            disc = lambda t: f"1/(1+{rate})^{self.year(t)}"
-            note = "(1+r)^-t: end-of-year"
+        disc, note = self._discount_formula()
         self.discount = self._each_year("Discount factor", disc, self.f["factor"], note)
         net, d = self.net, self.discount
         self.discounted = self._each_year(
@@ -283,6 +306,30 @@ class ModelSheet:
         self.negative = self._last_negative("payback", self.cumulative)
         self.negative_d = self._last_negative("discounted payback", self.cumulative_d)
         self._signs()
+
+    def _discount_formula(self):
+        """(formula of year t, note) of the discount factors d_t (docs/methodology.md, 2)."""
+        mid = self.s.timing == "mid-year"
+        if self.schedule is None:
+            rate = self.names["discount_rate"]
+            if mid:
+                return (lambda t: f"IF({self.year(t)}=0,1,1/(1+{rate})^({self.year(t)}-0.5))",
+                        "1 in year 0, then (1+r)^-(t-0.5): mid-year")
+            return lambda t: f"1/(1+{rate})^{self.year(t)}", "(1+r)^-t: end-of-year"
+        r = lambda t: self.cell(self.rate_row, t)
+        d = lambda t: self.cell(self.row, t)  # this row: the factor of year t
+
+        def formula(t: int) -> str:
+            if t == 0:
+                return "1"
+            if not mid:
+                return f"{d(t - 1)}/(1+{r(t)})"
+            if t == 1:
+                return f"1/(1+{r(1)})^0.5"
+            return f"{d(t - 1)}/((1+{r(t - 1)})^0.5*(1+{r(t)})^0.5)"
+        if mid:
+            return formula, "d_t = d_(t-1)/((1+r_(t-1))(1+r_t))^0.5, d_1 = (1+r_1)^-0.5: mid-year"
+        return formula, "d_t = d_(t-1)/(1+r_t), d_0 = 1: end-of-year"
 
     def _running(self, label: str, source: int) -> int:
         def formula(t: int) -> str:
@@ -352,9 +399,12 @@ class ModelSheet:
         self.row += 4
 
     def _result_formulas(self) -> list[tuple[str, str, str, str]]:
-        net, h, rate = self.net, self.horizon, self.names["discount_rate"]
+        net, h = self.net, self.horizon
         npv = self.cell(net, 0)
-        if h >= 1:
+        if self.schedule is not None:  # no NPV(): the rate changes with the year
+            npv = f"SUMPRODUCT({self.span(net)},{self.span(self.discount)})"
+        elif h >= 1:
+            rate = self.names["discount_rate"]
             later = f"NPV({rate},{self.span(net, 1)})"
             npv += f"+{later}*(1+{rate})^0.5" if self.s.timing == "mid-year" else f"+{later}"
         guess = self.central.get("irr")

@@ -66,9 +66,11 @@ def summary(wb, f, scenario, result, central: dict, command) -> None:
         ("Description", scenario.description or ""),
         ("Scenario file", scenario.source_file or "(text)"),
         ("Scenario SHA-256", scenario.source_sha256 or ""),
-        ("Runs", s.runs), ("Seed", s.seed), ("Currency", s.currency),
+        ("Runs", s.runs), ("Seed", s.seed), ("Sampling", s.sampling),
+        ("Intervals", s.intervals), ("Currency", s.currency),
         ("Horizon (years)", s.horizon_years), ("Timing", s.timing),
         ("Discount rate", scenario.discount_rate if isinstance(scenario.discount_rate, float)
+         else s.discount_rate.text if s.discount_rate.kind == "schedule"
          else describe(scenario.discount_rate)),
         ("roisim version", __version__),
         ("Command", command or ""),
@@ -129,6 +131,7 @@ def inputs(wb, f, scenario, result) -> None:
     ws.set_column(9, 9, 60)
     for col, text in enumerate(INPUT_HEADER):
         ws.write_string(0, col, text, f["header"])
+    row = 0
     for row, r in enumerate(input_rows(scenario, result), start=1):
         ws.write_string(row, 0, r["name"], f["bold"])
         ws.write_string(row, 1, r["field"])
@@ -140,6 +143,29 @@ def inputs(wb, f, scenario, result) -> None:
         ws.write_string(row, 8, "every year" if r["per"] == "year" else "once per run")
         ws.write_string(row, 9, r["description"] or "")
     ws.freeze_panes(1, 1)
+    _correlations(ws, f, result.figures.correlations, row + 2)
+
+
+CORRELATION_HEADER = ("Correlated inputs", "Target", "Used", "Realised")
+
+
+def _correlations(ws, f, corr, row: int) -> None:
+    """The ``[correlations]`` the runs used, below the inputs: each pair's target, the value
+    used (after a repair) and the realised Spearman correlation."""
+    if corr is None:
+        return
+    method = "Spearman rank" if corr.method == "rank" else "normal-score"
+    note = f"{method} correlations, Gaussian copula"
+    if corr.repaired:
+        note += f"; nearest valid matrix used (largest change {corr.max_change:.3f})"
+    ws.write_string(row, 0, note, f["section"])
+    for col, text in enumerate(CORRELATION_HEADER):
+        ws.write_string(row + 1, col, text, f["header"])
+    for k, (i, j) in enumerate(corr.pairs(), start=row + 2):
+        ws.write_string(k, 0, f"{corr.inputs[i]} and {corr.inputs[j]}", f["bold"])
+        realised = None if corr.realised is None else corr.realised[i][j]
+        for col, v in enumerate((corr.target[i][j], corr.used[i][j], realised), start=1):
+            put(ws, k, col, v, f["value"])
 
 
 def cash_flows(wb, f, scenario, result, flows) -> None:
