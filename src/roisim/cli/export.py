@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
 
 import click
 
-from roisim.cli.options import (
-    fail,
-    runs_option,
-    sampling_option,
-    sampling_overrides,
-    seed_option,
-    set_option,
-    threads_option,
-)
+from roisim.cli.options import command_line, fail, sampling_overrides, scenario_options
 from roisim.errors import ScenarioError
 
 
@@ -36,26 +27,17 @@ def _runs_sheet(text) -> int:
 
 def _command(scenario_file, output, runs, seed, overrides, runs_sheet, no_sensitivity) -> str:
     """The command line that writes the same workbook again (runs and seed made explicit)."""
-    words = ["roisim", "export", scenario_file, "-o", output, "--runs", str(runs),
-             "--seed", str(seed)]
-    for item in overrides:
-        words += ["--set", item]
-    if runs_sheet != 10_000:
-        words += ["--runs-sheet", str(runs_sheet)]
-    if no_sensitivity:
-        words.append("--no-sensitivity")
-    return shlex.join(words)
+    flags = (["--runs-sheet", str(runs_sheet)] if runs_sheet != 10_000 else []) + (
+        ["--no-sensitivity"] if no_sensitivity else [])
+    return command_line(["roisim", "export", scenario_file, "-o", output], runs, seed,
+                        overrides, flags)
 
 
 @click.command()
 @click.argument("scenario_file", metavar="SCENARIO.toml")
 @click.option("-o", "--output", required=True, metavar="FILE.xlsx",
               help="The workbook to write (.xlsx).")
-@runs_option()
-@seed_option()
-@set_option()
-@threads_option()
-@sampling_option()
+@scenario_options()
 @click.option("--runs-sheet", "runs_sheet", default="10000", show_default=True, metavar="N",
               help="How many runs the Runs sheet lists (0 for none).")
 @click.option("--no-sensitivity", is_flag=True,

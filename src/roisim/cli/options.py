@@ -107,3 +107,35 @@ def sampling_option(help: str = SAMPLING_HELP):
 def sampling_overrides(sampling: str | None) -> list[str]:
     """The ``--set`` override that ``--sampling`` stands for (none when it is not given)."""
     return [f'simulation.sampling="{sampling}"'] if sampling else []
+
+
+def scenario_options(set_help: str = SET_HELP):
+    """``--runs``, ``--seed``, ``--set``, ``--threads`` and ``--sampling``: the options of every
+    command that runs one scenario (``run`` adds more of its own)."""
+    options = (runs_option(), seed_option(), set_option(set_help), threads_option(),
+               sampling_option())
+
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def command_line(words: list[str], runs=None, seed=None, overrides=(), flags=()) -> str:
+    """The shell command ``words`` followed by ``--runs``, ``--seed`` (when not None), one
+    ``--set`` per override and ``flags``: what a report prints so that it can be regenerated.
+
+    >>> command_line(["roisim", "report", "s.toml", "-o", "a b.html"], 2000, None, ["x=1"])
+    "roisim report s.toml -o 'a b.html' --runs 2000 --set x=1"
+    """
+    import shlex
+
+    words = list(words)
+    for name, value in (("--runs", runs), ("--seed", seed)):
+        if value is not None:
+            words += [name, str(value)]
+    for item in overrides:
+        words += ["--set", item]
+    return shlex.join(words + list(flags))

@@ -11,15 +11,7 @@ import sys
 
 import click
 
-from roisim.cli.options import (
-    fail,
-    runs_option,
-    sampling_option,
-    sampling_overrides,
-    seed_option,
-    set_option,
-    threads_option,
-)
+from roisim.cli.options import fail, sampling_overrides, scenario_options
 from roisim.errors import ScenarioError
 
 SIMULATION_KINDS = ("npv", "scurve", "payback", "fan", "lines")
@@ -33,12 +25,8 @@ SIMULATION_KINDS = ("npv", "scurve", "payback", "fan", "lines")
               help="The chart file: .png, .svg or .pdf.")
 @click.option("--bars", default="swing", show_default=True, metavar="swing|given_data",
               help="tornado: the swing bars (input at P10 and P90) or the given-data bars.")
-@runs_option()
-@seed_option()
-@set_option("Override a value in the file, e.g. inputs.analyst_rate.mean=50 (repeatable; "
-            "for compare, applied to every file).")
-@threads_option()
-@sampling_option()
+@scenario_options("Override a value in the file, e.g. inputs.analyst_rate.mean=50 (repeatable; "
+                  "for compare, applied to every file).")
 @click.option("--quiet", is_flag=True, help="No progress bar or status message on stderr.")
 def plot(scenario_files, kind, output, bars, runs, seed, overrides, threads, sampling, quiet):
     """Draw chart KIND of SCENARIO.toml to FILE (.png, .svg or .pdf).

@@ -7,20 +7,11 @@ one line on stderr with exit code 2.
 
 from __future__ import annotations
 
-import shlex
 import sys
 
 import click
 
-from roisim.cli.options import (
-    fail,
-    runs_option,
-    sampling_option,
-    sampling_overrides,
-    seed_option,
-    set_option,
-    threads_option,
-)
+from roisim.cli.options import command_line, fail, sampling_overrides, scenario_options
 from roisim.errors import ScenarioError
 
 
@@ -28,11 +19,7 @@ from roisim.errors import ScenarioError
 @click.argument("scenario_file", metavar="SCENARIO.toml")
 @click.option("-o", "--output", required=True, metavar="FILE.html",
               help="Where to write the report (an .html file).")
-@runs_option()
-@seed_option()
-@set_option()
-@threads_option()
-@sampling_option()
+@scenario_options()
 @click.option("--no-sensitivity", is_flag=True,
               help="Leave out the sensitivity section (the slowest part of the report).")
 def report(scenario_file, output, runs, seed, overrides, threads, sampling, no_sensitivity):
@@ -67,13 +54,5 @@ def regenerate_command(scenario_file, output, runs, seed, overrides, no_sensitiv
     >>> regenerate_command("s.toml", "case.html", 20000, 7, ("inputs.x.mean=5",), True)
     'roisim report s.toml -o case.html --runs 20000 --seed 7 --set inputs.x.mean=5 --no-sensitivity'
     """
-    words = ["roisim", "report", scenario_file, "-o", output]
-    if runs is not None:
-        words += ["--runs", str(runs)]
-    if seed is not None:
-        words += ["--seed", str(seed)]
-    for item in overrides:
-        words += ["--set", item]
-    if no_sensitivity:
-        words.append("--no-sensitivity")
-    return shlex.join(words)
+    return command_line(["roisim", "report", scenario_file, "-o", output], runs, seed,
+                        overrides, ["--no-sensitivity"] if no_sensitivity else [])

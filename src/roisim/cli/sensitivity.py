@@ -6,16 +6,7 @@ import sys
 
 import click
 
-from roisim.cli.options import (
-    fail,
-    runs_option,
-    sampling_option,
-    sampling_overrides,
-    seed_option,
-    set_option,
-    summary_only_option,
-    threads_option,
-)
+from roisim.cli.options import fail, sampling_overrides, scenario_options, summary_only_option
 from roisim.errors import ScenarioError
 
 
@@ -29,16 +20,12 @@ from roisim.errors import ScenarioError
     help="What to rank the inputs by: npv, irr, payback_years, discounted_payback_years, roi "
     "or bcr (EVPI, EVPPI and switching values are always about NPV).",
 )
-@runs_option()
-@seed_option()
-@set_option()
+@scenario_options()
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 @summary_only_option(
     "Keep no per-run vector: rank the runs against a pilot of 2^17 runs and reduce blocks "
     "of runs (bounded memory; docs/methodology.md gives the accuracy)."
 )
-@threads_option()
-@sampling_option()
 def sensitivity(scenario_file, metric, runs, seed, overrides, as_json, summary_only, threads,
                 sampling):
     """What drives SCENARIO.toml, and what finding out more is worth.
