@@ -168,13 +168,14 @@ def test_line_figures_are_numpys_order_statistics_and_means():
     assert r.figures.lines[2].mean_by_year[1:] == (0.0,) * 5  # the build is in year 0 only
 
 
-def test_without_line_years_the_by_year_figures_are_none_and_the_rest_unchanged():
+def test_without_line_years_only_the_by_year_percentiles_are_none_and_the_rest_unchanged():
     plain = roisim.simulate(scenario(), runs=20_000, seed=6)
     full = roisim.simulate(scenario(), runs=20_000, seed=6, line_years=True)
     assert "line_amount" not in plain.dataset
     for a, b in zip(plain.figures.lines, full.figures.lines):
-        assert a.mean_by_year is a.p5_by_year is a.p95_by_year is None
+        assert a.p5_by_year is a.p95_by_year is None
         assert a.pv == b.pv
+        assert a.mean_by_year == b.mean_by_year  # one definition: the same bits either way
     assert plain.figures.metrics == full.figures.metrics
     assert plain.figures.cashflow_by_year == full.figures.cashflow_by_year
 
@@ -187,6 +188,93 @@ def test_streaming_equals_in_memory_exactly(line_years):
     two = roisim.simulate(scenario("mid-year"), summary_only=True, threads=2, **kw)
     text = lambda r: json.dumps(r.summary, sort_keys=True)
     assert text(mem) == text(one) == text(two)
+
+
+PER_YEAR = """
+[scenario]
+name = "per-year"
+horizon_years = 6
+discount_rate = 0.08
+
+[inputs]
+users = { dist = "lognormal", median = 400, p95 = 900, per = "year" }
+fee = { dist = "triangular", min = 2, mode = 3, max = 6 }
+churn = { dist = "beta", alpha = 2, beta = 18, per = "year" }
+g = { dist = "normal", mean = 0.04, sd = 0.03 }
+kept = "users * (1 - churn)"
+
+[[benefits]]
+name = "Fees"
+amount = "kept * fee"
+years = "1.."
+ramp = [0.25, 0.5, 0.9]
+growth = "g"
+
+[[benefits]]
+name = "Bonus"
+amount = { dist = "uniform", min = -20, max = 80 }
+years = "3..5"
+
+[[costs]]
+name = "Build"
+amount = { dist = "pert", min = 900, mode = 1200, max = 2000 }
+years = "0..1"
+
+[[costs]]
+name = "Support"
+amount = "0.2 * users"
+years = "1.."
+growth = 0.05
+"""
+
+
+@pytest.mark.parametrize(
+    "text", [MIXED.format(timing="mid-year"), PER_YEAR], ids=["mixed", "per-year"]
+)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_mean_by_year_is_always_there_and_is_numpys_mean(text, threads):
+    """mean_by_year without line_years: numpy's mean of the per-run amounts (taken from a
+    line_years run of the same seed), in memory and streaming, whatever the threads; the lines'
+    means add up to the mean net cash flow of each year."""
+    s, runs = roisim.load_scenario(text), 140_001
+    amounts = roisim.simulate(s, runs=runs, seed=11, threads=threads, line_years=True)
+    amounts = amounts.dataset["line_amount"].values  # (run, line, year)
+    mem = roisim.simulate(s, runs=runs, seed=11, threads=threads, keep_inputs=False)
+    streamed = roisim.simulate(s, runs=runs, seed=11, threads=threads, summary_only=True)
+    assert mem.summary == streamed.summary
+    lines = mem.figures.lines
+    for j, line in enumerate(lines):
+        assert line.p5_by_year is line.p95_by_year is None
+        assert len(line.mean_by_year) == s.horizon_years + 1
+        np.testing.assert_allclose(
+            line.mean_by_year, amounts[:, j, :].mean(axis=0), rtol=1e-12, atol=1e-12
+        )
+    sign = [1.0 if line.kind == "benefit" else -1.0 for line in lines]
+    net = sum(k * np.array(line.mean_by_year) for k, line in zip(sign, lines))
+    cashflow = np.array(mem.figures.cashflow_by_year.mean)
+    np.testing.assert_allclose(net, cashflow, rtol=1e-9, atol=1e-9 * np.abs(cashflow).max())
+
+
+def test_mean_by_year_is_the_same_from_every_source():
+    """The kernel's block sums (streaming, in memory) and the line-year rows' sums (a source
+    given only the values) give the same bits, whatever the chunks and the block order."""
+    runs = 200_003
+    plan = build_plan(scenario(), 5).with_line_rows("pv")
+    full = plan.with_line_rows("years")
+    arrays = run_range(plan, 0, runs, threads=2, chunk=777, keep_inputs=False)
+    by_source = [
+        summarize_run(KernelSource(plan, runs, threads=2, chunk=4099), runs, Layout.of(plan)),
+        summarize_run(KernelSource(full, runs, threads=1, blocks=[3, 1, 0, 2]), runs,
+                      Layout.of(full)),
+        summarize_run(ArraySource(arrays.values, 2, arrays.line_sums), runs, Layout.of(plan)),
+        summarize_run(ArraySource(run_range(full, 0, runs, threads=1).values, 1), runs,
+                      Layout.of(full)),
+    ]
+    means = {tuple(line.mean_by_year for line in lines) for _, _, lines in by_source}
+    assert len(means) == 1
+    # a source with neither the kernel's sums nor the line-year rows cannot know them
+    bare = summarize_run(ArraySource(arrays.values, 1), runs, Layout.of(plan))[2]
+    assert all(line.mean_by_year is None for line in bare)
 
 
 def test_block_order_and_chunks_do_not_change_the_lines():
@@ -261,6 +349,16 @@ def test_dask_lines_equal_local(executor):
     dask = roisim.simulate(scenario(), executor=executor, **kw).summary
     assert json.dumps(dask, sort_keys=True) == json.dumps(local, sort_keys=True)
     assert dask["lines"][0]["p95_by_year"] is not None
+
+
+def test_dask_mean_by_year_without_line_years_equals_local(executor):
+    kw = dict(runs=150_000, seed=21)
+    local = roisim.simulate(scenario(), summary_only=True, **kw).summary
+    memory = roisim.simulate(scenario(), summary_only=False, **kw).summary
+    dask = roisim.simulate(scenario(), executor=executor, **kw).summary
+    assert json.dumps(dask, sort_keys=True) == json.dumps(local, sort_keys=True)
+    assert dask == memory
+    assert dask["lines"][0]["mean_by_year"] is not None and dask["lines"][0]["p5_by_year"] is None
 
 
 def test_an_unknown_line_rows_level_is_refused():

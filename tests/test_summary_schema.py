@@ -164,7 +164,8 @@ def test_round_trip(result):
     assert isinstance(again.metrics.npv.ci95.p50, Interval)
     assert isinstance(again.cashflow_by_year.mean, tuple)
     assert all(isinstance(line, schema.LineFigures) for line in again.lines)
-    assert isinstance(again.lines[0].pv, schema.LinePv) and again.lines[0].mean_by_year is None
+    assert isinstance(again.lines[0].pv, schema.LinePv) and again.lines[0].p5_by_year is None
+    assert isinstance(again.lines[0].mean_by_year, tuple)
     assert isinstance(again.central_case, schema.CentralCase)
 
 

@@ -19,8 +19,8 @@ workbook) read attributes, never string keys.
         roi, bcr: RatioFigures       + prob_defined
       cashflow_by_year: CashflowByYear (year, mean, p5, p95: one entry per year 0..H)
       lines: tuple of LineFigures (name, kind "benefit" | "cost", pv: LinePv (mean, p5, p50,
-             p95), mean_by_year, p5_by_year, p95_by_year: per year 0..H, or None when the
-             line-year rows were not computed)
+             p95), mean_by_year: per year 0..H, always; p5_by_year, p95_by_year: per year
+             0..H, or None when the line-year rows were not computed)
       central_case: CentralCase (npv, irr, payback_years, discounted_payback_years, roi, bcr),
              or None for a variant run (held, scaled or delayed inputs or lines)
       correlations: CorrelationFigures (method, inputs, target, used, repaired, max_change,
@@ -274,8 +274,13 @@ class LinePv(Record):
 
 @dataclass(frozen=True)
 class LineFigures(Record):
-    """One benefit or cost line: its PV and, per year 0..H, the mean, P5 and P95 of its amount
-    (None when the run did not compute the line-year rows)."""
+    """One benefit or cost line: its PV and, per year 0..H, the mean, P5 and P95 of its amount.
+
+    ``mean_by_year`` is always there (the kernel adds each line's amounts up per block of runs,
+    whatever ``line_years``: the same bits with or without it); ``p5_by_year`` and
+    ``p95_by_year`` are None unless the run computed the line-year rows
+    (``simulate(..., line_years=True)``).  ``mean_by_year`` is None only from a summary source
+    that has neither (a bare ``ArraySource`` of values without those sums)."""
 
     name: str
     kind: str  # "benefit" or "cost"

@@ -190,10 +190,12 @@ def simulate(
         ``delay={"benefits": 1}`` starts lines a year later.  See
         :func:`roisim.engine.variants.vary` for the names each accepts.  The summary's
         ``central_case`` is None for such a variant (the central case is the scenario's own).
-    line_years : also summarise each line's amount in each year (``mean_by_year``,
-        ``p5_by_year`` and ``p95_by_year`` of ``summary["lines"]``; None otherwise).  Costs
-        one row per line and year per run: (lines × years) × 8 bytes of memory per run in
-        memory, time when streaming.
+    line_years : also the P5 and P95 of each line's amount in each year (``p5_by_year`` and
+        ``p95_by_year`` of ``summary["lines"]``; None otherwise), and the amounts in
+        ``Result.dataset["line_amount"]``.  Costs one row per line and year per run:
+        (lines × years) × 8 bytes of memory per run in memory, time when streaming.  Each
+        line's ``mean_by_year`` is there either way, with the same bits (the kernel sums
+        the amounts per block of runs at no measurable cost).
     precision : the precision stop rule (``roisim.analysis.precision``): None (default) follows
         the scenario's ``[simulation] precision``, if any; False ignores it; a rule
         (``roisim.scenario.precision.Precision``) or the ``--precision`` text
@@ -324,7 +326,7 @@ def _in_memory(plan, runs: int, seed: int, threads: int, keep_inputs: bool, prog
         progress=(lambda done: progress(1, done, runs)) if progress else None,
     )
     figures = summarize_run(
-        ArraySource(arrays.values, threads),
+        ArraySource(arrays.values, threads, arrays.line_sums),
         runs,
         Layout.of(plan),
         int(arrays.flags[SEVERAL_IRRS]),

@@ -316,10 +316,13 @@ def summarize_run(
         (in-memory runs); otherwise pass 1 counts them
     progress : optional ``progress(pass_number, done)``, called as passes advance
 
-    Each line's PV percentiles and (with the line-year rows) its by-year mean, P5 and P95 are
-    order statistics and block-ordered means like the metrics', so every source gives the same
-    bits.  A line's ``mean_by_year``, ``p5_by_year`` and ``p95_by_year`` are None without the
-    line-year rows (``Plan.line_rows != "years"``).
+    Each line's PV percentiles and (with the line-year rows) its by-year P5 and P95 are order
+    statistics and its means block-ordered like the metrics', so every source gives the same
+    bits.  A line's ``mean_by_year`` is its amounts' sum over the runs divided by ``runs``: the
+    sum of the per-block sums, in block order, that the kernel adds up run by run (or, from a
+    source without them, that the line-year rows add up to in the same order: the same bits);
+    None only when the source has neither.  ``p5_by_year`` and ``p95_by_year`` are None without
+    the line-year rows (``Plan.line_rows != "years"``).
 
     >>> import numpy as np
     >>> from roisim.engine.blocks import ArraySource
@@ -341,7 +344,8 @@ def summarize_run(
     stats = _OrderStatistics(moments, histograms, n_defined, tail_rank)
     stats.resolve(_wanted_ranks(n_defined, tail_rank, layout), passes)
     metrics = _metrics(stats, runs, multiple_irr)
-    return metrics, _cashflow_by_year(stats, layout), _lines(stats, layout)
+    means = _line_means(first.line_sums, runs, layout)
+    return metrics, _cashflow_by_year(stats, layout), _lines(stats, layout, means)
 
 
 def summarize_figures(
@@ -380,12 +384,18 @@ def order_statistics(
 
 
 def _first_pass(source, pilot: np.ndarray, layout: Layout, passes: _Passes):
-    """Pass 1: moments and a top-level histogram of every variable (on the pilot's range)."""
+    """Pass 1: moments and a top-level histogram of every variable (on the pilot's range), and
+    each block's sums of the lines' amounts by year when the layout has the lines."""
     top = []
     for variable in range(pilot.shape[0]):
         lo, hi = _histogram_range(pilot[variable])
         top.append((variable, NO_BIN, lo, hi, ROW_BINS[layout.kind_of_row(variable)]))
-    first = passes.run(PassSpec(moments=True, hists=tuple(top)))
+    line_sums = None
+    if layout.has_pv:
+        years = range(layout.years) if layout.has_years else ()
+        lines = range(len(layout.lines))
+        line_sums = tuple(layout.line_year_row(j, t) for j in lines for t in years)
+    first = passes.run(PassSpec(moments=True, hists=tuple(top), line_sums=line_sums))
     histograms = [
         _Histogram(lo, hi, n_bins, *first.hists[variable]) for variable, _, lo, hi, n_bins in top
     ]
@@ -532,8 +542,20 @@ def _cashflow_by_year(stats: _OrderStatistics, layout: Layout) -> CashflowByYear
     )
 
 
-def _lines(stats: _OrderStatistics, layout: Layout) -> tuple[LineFigures, ...]:
-    """Each line's PV (mean, P5, P50, P95) and, with the line-year rows, its amount by year."""
+def _line_means(block_sums: dict, runs: int, layout: Layout) -> np.ndarray | None:
+    """(lines, years): each line's mean amount in each year, from the blocks' sums added in
+    block order; None when the source gave no sums."""
+    if not layout.has_pv or not block_sums:
+        return None
+    total = np.zeros(len(layout.lines) * layout.years)
+    for b in sorted(block_sums):
+        total += block_sums[b]
+    return (total / runs).reshape(len(layout.lines), layout.years)
+
+
+def _lines(stats: _OrderStatistics, layout: Layout, means) -> tuple[LineFigures, ...]:
+    """Each line's PV (mean, P5, P50, P95), its mean amount by year (``means``: see
+    ``_line_means``) and, with the line-year rows, the P5 and P95 of its amount by year."""
     if not layout.has_pv:
         return ()
     out = []
@@ -542,10 +564,10 @@ def _lines(stats: _OrderStatistics, layout: Layout) -> tuple[LineFigures, ...]:
         row = layout.line_pv_row(j)
         p5, p50, p95 = (_percentiles(stats, [row], p)[0] for p in LINE_PV_PERCENTILES)
         pv = LinePv(mean=finite(stats.moments[row, MEAN]), p5=p5, p50=p50, p95=p95)
-        by_year = mean = None
+        mean = None if means is None else tuple(finite(float(m)) for m in means[j])
+        by_year = None
         if layout.has_years:
             by_year = [layout.line_year_row(j, t) for t in range(layout.years)]
-            mean = tuple(finite(stats.moments[v, MEAN]) for v in by_year)
         out.append(
             LineFigures(
                 name=name,

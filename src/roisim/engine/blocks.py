@@ -44,6 +44,10 @@ class PassSpec:
     hists: tuple = ()  # (var, parent bin filter, lo, hi, nb); NO_BIN for a top-level histogram
     collects: tuple = ()  # (var, bin filter): copy the values in that bin
     sums: tuple = ()  # (var, bin filter): sum and count of the values before that bin
+    #: None, or keep each block's sums of every line's amount in every year: the kernel's
+    #: (``roisim.engine.run``), else those of these rows of the values (the line-year rows,
+    #: added in run order as the kernel adds them; () when the values have none)
+    line_sums: tuple | None = None
 
 
 @dataclass
@@ -51,6 +55,7 @@ class Partial:
     spec: PassSpec
     moments: dict = field(default_factory=dict)  # block -> (V, 9)
     sums: dict = field(default_factory=dict)  # block -> (n_sums, 2)
+    line_sums: dict = field(default_factory=dict)  # block -> (n_lines × years,)
     hists: list = field(default_factory=list)  # per hist: [counts, bmin, bmax]
     collects: list = field(default_factory=list)  # per collect: list of arrays
     flags: np.ndarray | None = None
@@ -67,9 +72,12 @@ class Partial:
         p.groups = _top_groups(spec)
         return p
 
-    def reduce_block(self, b: int, values: np.ndarray) -> None:
-        """Reduce the (V, n) values of summary block ``b`` into this partial."""
+    def reduce_block(self, b: int, values: np.ndarray, line_sums=None) -> None:
+        """Reduce the (V, n) values of summary block ``b`` into this partial (with the kernel's
+        ``line_sums`` of the block, when the source has them)."""
         spec = self.spec
+        if spec.line_sums is not None:
+            self._line_sums(b, values, line_sums)
         fused = self._moments(b, values) if spec.moments else set()
         for j, (h, (var, parent, lo, hi, nb)) in enumerate(zip(self.hists, spec.hists)):
             if j not in fused:
@@ -80,6 +88,13 @@ class Partial:
             for j, (var, bin_filter) in enumerate(spec.sums):
                 sums[j] = reductions.sum_before(values[var], bin_filter)
             self.sums[b] = sums
+
+    def _line_sums(self, b: int, values: np.ndarray, line_sums) -> None:
+        if line_sums is None and self.spec.line_sums:
+            line_sums = np.empty(len(self.spec.line_sums))
+            reductions.row_sums(values, np.array(self.spec.line_sums, np.int64), line_sums)
+        if line_sums is not None:
+            self.line_sums[b] = np.array(line_sums, dtype=np.float64)  # a copy
 
     def _moments(self, b: int, values: np.ndarray) -> set:
         """The moments of every variable, each fused with its top-level histogram (a moments pass
@@ -119,6 +134,7 @@ class Partial:
     def merge(self, other: Partial) -> Partial:
         self.moments.update(other.moments)
         self.sums.update(other.sums)
+        self.line_sums.update(other.line_sums)
         for a, b in zip(self.hists, other.hists):
             a[0] += b[0]
             np.minimum(a[1], b[1], out=a[1])
@@ -230,12 +246,14 @@ def run_blocks(
 
 
 class ArraySource:
-    """Runs already in memory: ``values`` is (V, runs)."""
+    """Runs already in memory: ``values`` is (V, runs); ``line_sums``, optionally, the kernel's
+    sums of each line's amount by year, one row per summary block (``RunArrays.line_sums``)."""
 
-    def __init__(self, values: np.ndarray, threads: int = 1):
+    def __init__(self, values: np.ndarray, threads: int = 1, line_sums=None):
         self.values = values
         self.runs = values.shape[1]
         self.threads = threads
+        self.line_sums = line_sums
 
     def pilot(self) -> np.ndarray:
         return self.values[:, : min(SUMMARY_BLOCK, self.runs)]
@@ -243,7 +261,8 @@ class ArraySource:
     def execute(self, spec: PassSpec, progress=None) -> Partial:
         def work(state, b):
             s, n = block_range(b, self.runs)
-            state.reduce_block(b, self.values[:, s : s + n])
+            sums = None if self.line_sums is None else self.line_sums[b]
+            state.reduce_block(b, self.values[:, s : s + n], sums)
 
         cb = (lambda k: progress(min(self.runs, k * SUMMARY_BLOCK))) if progress else None
         states = run_blocks(

@@ -20,6 +20,9 @@ The kernel's arguments::
     out_year_inputs       (n_year_inputs, columns, years): every per-year input (when keep_inputs)
     problem_counts        counters of invalid values, labelled by Plan.problem_labels
     keep_inputs           1: store the inputs; 0: leave the input arrays alone
+    line_sums             (n_lines × years,): each line's amount in each year is added to
+                          line_sums[line * years + year], run after run in run order (the
+                          summary's ``mean_by_year``; the caller gives one per summary block)
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ from roisim.kernels.metrics import irr_one, paybacks, discount_factors, schedule
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def kernel(first_run, n_runs, first_column, params, tables, stream_keys, out_values,
-           out_run_inputs, out_year_inputs, problem_counts, keep_inputs):
+           out_run_inputs, out_year_inputs, problem_counts, keep_inputs, line_sums):
     years = out_year_inputs.shape[2]
     # the line rows the output has room for (roisim.engine.layout.Layout): PVs, then amounts
     line_pvs = out_values.shape[0] >= {n_metrics} + years + {n_lines}
@@ -140,8 +143,9 @@ def _emit_inputs(plan: Plan, level: str, w: _Writer) -> None:
 
 
 def _emit_line(j: int, line: LineCode, n_lines: int, w: _Writer) -> None:
-    """Add one line's amount of year t to the totals and to the line's PV (its problems
-    counted), and store the amount in its row when the output has the line-year rows."""
+    """Add one line's amount of year t to the totals, to the line's PV and to its sum over the
+    runs (its problems counted), and store the amount in its row when the output has the
+    line-year rows."""
     w(f"# {line.path}")
     amount_row = f"{FIRST_CASHFLOW_ROW} + years + {n_lines} + {j} * years + t"
     if line.growth is not None:
@@ -160,6 +164,7 @@ def _emit_line(j: int, line: LineCode, n_lines: int, w: _Writer) -> None:
         with w.block("if not math.isfinite(amount):"):
             w(f"problem_counts[{line.problem}] += 1")
         w(f"line_pv_{j} += amount * discount[t]")
+        w(f"line_sums[{j} * years + t] += amount")
         with w.block("if line_years:"):
             w(f"out_values[{amount_row}, column] = amount")
         if line.is_cost:

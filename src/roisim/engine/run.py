@@ -39,6 +39,9 @@ class RunArrays:
     inputs: np.ndarray  # (n_run_inputs, n)
     year_inputs: np.ndarray  # (n_year_inputs, n, H+1)
     flags: np.ndarray  # (n_problems,) problem counters, labelled by Plan.problem_labels
+    #: (pieces, n_lines × years): row k adds up, in run order, each line's amount in each year
+    #: over the runs of piece k (runs start + k·SUMMARY_BLOCK onwards, SUMMARY_BLOCK of them)
+    line_sums: np.ndarray
 
     @property
     def n(self) -> int:
@@ -68,6 +71,7 @@ def allocate(plan: Plan, n: int, keep_inputs: bool = True) -> RunArrays:
         np.empty((len(plan.run_inputs), columns)),
         np.empty((len(plan.year_inputs), columns, plan.years)),
         np.zeros(plan.n_problems, dtype=np.int64),
+        np.zeros((n_blocks(n), len(plan.lines) * plan.years)),
     )
 
 
@@ -80,10 +84,12 @@ def _call(
     out: RunArrays,
     problems: np.ndarray,
     chunk: int,
-    keep: bool = True,
+    keep: bool,
+    line_sums: np.ndarray,
 ) -> None:
     """Run the kernel on runs first_run .. first_run+n-1, writing from column ``first_column``,
-    in pieces of ``chunk``; count problems into ``problems``.
+    in pieces of ``chunk``; count problems into ``problems`` and add each line's amounts by year
+    into ``line_sums`` (in run order, so the sums do not depend on ``chunk``).
 
     ``keep=False`` skips storing the sampled inputs (a streaming pass only needs the metrics)."""
     if plan.seed is None:
@@ -107,6 +113,7 @@ def _call(
             out.year_inputs,
             problems,
             1 if keep else 0,
+            line_sums,
         )
     _finish_irr(plan, out.values, first_column, n, problems)
 
@@ -151,7 +158,8 @@ def run_range(
 
     def work(problems, a):
         m = min(SUMMARY_BLOCK, n - a)
-        _call(kernel, plan, start + a, m, a, out, problems, chunk, keep_inputs)
+        sums = out.line_sums[a // SUMMARY_BLOCK]
+        _call(kernel, plan, start + a, m, a, out, problems, chunk, keep_inputs, sums)
 
     states = run_blocks(
         pieces,
@@ -194,7 +202,7 @@ class KernelSource:
     def pilot(self) -> np.ndarray:
         buf = self._buffers()
         s, n = block_range(0, self.runs)
-        _call(self.kernel, self.plan, s, n, 0, buf, buf.flags, self.chunk, keep=False)
+        _call(self.kernel, self.plan, s, n, 0, buf, buf.flags, self.chunk, False, buf.line_sums[0])
         check_problems(self.plan, buf.flags, n)
         return buf.values[:, :n]
 
@@ -205,8 +213,10 @@ class KernelSource:
         def work(state, b):
             buf, part = state
             s, n = block_range(b, self.runs)
-            _call(self.kernel, self.plan, s, n, 0, buf, buf.flags, self.chunk, keep=False)
-            part.reduce_block(b, buf.values[:, :n])
+            sums = buf.line_sums[0]
+            sums[:] = 0.0
+            _call(self.kernel, self.plan, s, n, 0, buf, buf.flags, self.chunk, False, sums)
+            part.reduce_block(b, buf.values[:, :n], sums)
 
         states = run_blocks(
             self.blocks,

@@ -125,6 +125,17 @@ def sum_before(x, bin_filter):
 
 
 @njit(cache=True, nogil=True)
+def row_sums(values, rows, out):
+    """out[k] = the sum of row rows[k] of values, added left to right from 0.0 (the order in which
+    the kernel adds a line's amounts into its sums, so the bits are the same)."""
+    for k in range(rows.shape[0]):
+        s = 0.0
+        for i in range(values.shape[1]):
+            s += values[rows[k], i]
+        out[k] = s
+
+
+@njit(cache=True, nogil=True)
 def moments_hist(x, out, lo, hi, nb, counts):
     """Moments and a top-level ``histogram`` of x in one pass.
 
