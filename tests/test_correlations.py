@@ -210,7 +210,8 @@ def test_given_data_reflects_the_correlation_and_swing_does_not():
 ERRORS = [
     ('pairs = [["a", "bb", 0.5]]', "correlations.pairs[0][1]", "did you mean 'b'"),
     ('pairs = [["a", "total", 0.5]]', "correlations.pairs[0][1]", "derived input"),
-    ('pairs = [["a", "fee", 0.5]]', "correlations.pairs[0][1]", "constant"),
+    ('pairs = [["a", "fee", 0.5]]', "correlations.pairs[0][1]", "(a constant takes no draws)"),
+    ('pairs = [["a", "discount_rate", 0.5]]', "correlations.pairs[0][1]", "is not drawn"),
     ('pairs = [["a", "y1", 0.5]]', "correlations.pairs[0]", "once per year"),
     ('pairs = [["a", "b", 0.5], ["b", "a", 0.1]]', "correlations.pairs[1]", "already given"),
     ('pairs = [["a", "a", 0.5]]', "correlations.pairs[0]", "with itself"),
@@ -267,3 +268,17 @@ def test_without_kept_inputs_realised_is_over_the_first_runs(monkeypatch):
     assert c["realised"][i["a"]][i["b"]] == pytest.approx(spearman(ds["a"], ds["b"]), abs=1e-12)
     y1, y2 = ds["y1"].values.ravel(), ds["y2"].values.ravel()
     assert c["realised"][i["y1"]][i["y2"]] == pytest.approx(spearman(y1, y2), abs=1e-12)
+
+
+def test_a_pair_the_repair_correlates_is_shown_although_its_target_is_0():
+    """Targets a~b 1, a~c 1, b~c 0 cannot all hold: the nearest valid matrix correlates b and c,
+    and the text report lists that pair with its target 0 and the value used."""
+    from roisim.report.text import render_report
+
+    s = scenario('repair = "nearest"\npairs = [["a", "b", 1.0], ["a", "c", 1.0], ["b", "c", 0.0]]')
+    figures = roisim.simulate(s, runs=2_000).figures
+    corr = figures.correlations
+    i = {n: k for k, n in enumerate(corr.inputs)}
+    assert corr.target[i["b"]][i["c"]] == 0 and corr.used[i["b"]][i["c"]] > 0.05
+    [row] = [ln for ln in render_report(figures).splitlines() if ln.strip().startswith("b ~ c")]
+    assert f"{corr.used[i['b']][i['c']]:.3f}" in row and "0.000" in row

@@ -468,3 +468,17 @@ def test_cli_sampling_lhs_with_precision_is_one_line(runner, write_toml):
     lines = res.stderr.strip().splitlines()
     assert res.exit_code == 2 and len(lines) == 1
     assert "--precision" in lines[0] and "lhs" in lines[0]
+
+
+def test_a_figure_that_is_not_defined_ends_the_rounds_unmet(runner, write_toml):
+    """saving ~ normal(30, 10) a year for 3 years against a build of 100: many runs never pay
+    back, so the mean payback is not defined, and more runs would not define it."""
+    rule = '{ metric = "payback_years.mean", tolerance = 0.01, max_runs = 100_000 }'
+    result = roisim.simulate(load(rule, mean=30), threads=1)
+    got = result.figures.precision
+    assert result.figures.metrics.payback_years.prob_within_horizon < 1
+    assert [r.runs for r in got.rounds] == [500] and not got.met and got.half_width is None
+    out = runner.invoke(main, ["run", str(write_toml(scenario_text(rule, mean=30))), "--quiet"])
+    assert out.exit_code == 0
+    [line] = [ln for ln in out.stderr.splitlines() if ln.startswith("warning:")]
+    assert "payback_years.mean is not defined in 500 runs" in line

@@ -343,3 +343,17 @@ def test_the_printed_command_regenerates_the_same_file(tmp_path, monkeypatch):
     assert again.exit_code == 0, again.output
     # the same bytes: the charts' ids are fixed per chart slot
     assert Path("a.html").read_bytes() == Path("first.html").read_bytes()
+
+
+def test_the_method_section_states_the_precision_rule():
+    """A run under a stop rule says in the method section what the rule found: the metric, the
+    half-width of its interval, the runs and the tolerance."""
+    from roisim.report.html.document import render_report_html
+
+    s = roisim.load_scenario(FINTECH, ['simulation.precision={ metric = "npv.mean", '
+                                       "tolerance = 3000 }", "simulation.runs=20000"])
+    html = render_report_html(s, sensitivity=False)
+    rule = roisim.simulate(s).figures.precision
+    row = re.search(r"<dt>Precision rule</dt><dd>([^<]*)</dd>", html).group(1)
+    assert row.startswith("npv.mean known to ±£") and f"{rule.runs:,} runs" in row
+    assert ("within the tolerance ±£3,000" in row) == rule.met

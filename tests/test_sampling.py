@@ -349,6 +349,8 @@ def test_cli_sampling_option_and_error_lines(write_toml):
     summary = json.loads(done.stdout)
     assert summary["sampling"] == "sobol" and summary["replicates"] == 10
     assert done.stderr.strip().splitlines() == [f"warning: {summary['warnings'][0]}"]
+    upper = subprocess.run(cli + ["--sampling", "LHS", "--json"], capture_output=True, text=True)
+    assert upper.returncode == 0 and json.loads(upper.stdout)["sampling"] == "lhs"  # as --help
     bad = subprocess.run(cli + ["--sampling", "lsh"], capture_output=True, text=True)
     assert bad.returncode == 2 and "did you mean 'lhs'?" in bad.stderr
     odd = subprocess.run(cli[:-1] + ["1005", "--sampling", "sobol"], capture_output=True,
@@ -391,3 +393,20 @@ def test_compare_warns_when_the_options_are_sampled_differently():
     c = roisim.compare([uniforms("random"), uniforms("lhs")], runs=1000, seed=1)
     [warning] = [w for w in c.warnings if "sampling methods" in w]
     assert "random" in warning and "lhs" in warning and "common random numbers" in warning
+
+
+def test_sobol_runs_from_the_file_are_checked_at_their_line(write_toml):
+    """runs = 1005 in the file with 10 replicates: run and validate both give one line naming
+    the file, the line of `runs` and simulation.runs, exit 2."""
+    from click.testing import CliRunner
+
+    from roisim.cli.main import main
+
+    path = write_toml(UNIFORMS.format(sampling="sobol", h=2, extra="runs = 1005"))
+    line = next(i for i, ln in enumerate(path.read_text().splitlines(), 1)
+                if ln.startswith("runs = 1005"))
+    for command in ("run", "validate"):
+        out = CliRunner().invoke(main, [command, str(path)])
+        assert out.exit_code == 2, command
+        [error] = out.stderr.strip().splitlines()
+        assert error.startswith(f"error: {path}:{line}: simulation.runs: ") and "1,010" in error

@@ -109,16 +109,19 @@ def fetcher(arrays, make_source, runs: int, layout):
 def run_rounds(rule: Precision, first: int, simulate_round, sampling: str = "random",
                replicates: int | None = None):
     """Run rounds until ``rule`` is met or ``max_runs`` is reached; the last round's Result, its
-    summary's ``precision`` filled in.  ``simulate_round(n)`` returns ``(Result, fetch)`` for a
-    plain run of ``n`` runs (``fetch`` as :func:`fetcher` makes)."""
+    summary's ``precision`` filled in.  A round in which the figure (or, for a relative rule,
+    the estimate) is not defined ends the rounds unmet: a payback mean or percentile that is
+    undefined because some runs never pay back stays so with more runs.
+    ``simulate_round(n)`` returns ``(Result, fetch)`` for a plain run of ``n`` runs (``fetch``
+    as :func:`fetcher` makes)."""
     rounds = []
     for n in round_sizes(first, rule.max_runs, doubling_only=sampling == "sobol"):
         result, fetch = simulate_round(n)
         half, tolerance = measure(rule, result.figures, fetch, sampling, replicates)
         rounds.append(PrecisionRound(runs=n, half_width=half))
         met = half is not None and tolerance is not None and half <= tolerance
-        if met:
-            break
+        if met or half is None or tolerance is None:
+            break  # met, or the figure is not defined in these runs: more would not help
     figures = PrecisionFigures(
         metric=rule.metric, tolerance=tolerance, half_width=half, runs=n, met=met,
         relative=rule.relative, confidence=rule.confidence, max_runs=rule.max_runs,

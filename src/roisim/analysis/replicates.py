@@ -43,8 +43,8 @@ def sampling_of(plan) -> tuple[str, int | None]:
     return sampling, (plan.scenario.replicates if sampling == "sobol" else None)
 
 
-def check_sampling(sampling: str, replicates: int | None, runs: int) -> None:
-    """A ScenarioError at ``runs`` when the runs do not fit the sampling method."""
+def check_sampling(sampling: str, replicates: int | None, runs: int, path: str = "runs") -> None:
+    """A ScenarioError at ``path`` when the runs do not fit the sampling method."""
     if sampling != "sobol":
         return
     if runs % replicates:
@@ -54,14 +54,14 @@ def check_sampling(sampling: str, replicates: int | None, runs: int) -> None:
             f"with sampling = \"sobol\" the runs must be a multiple of the {replicates} "
             f"replicates (simulation.replicates), each replicate taking runs / replicates "
             f"points; got {runs:,}: use {options}",
-            "runs",
+            path,
         )
     if runs // replicates > MAX_POINTS:
         raise ScenarioError(
             f"with sampling = \"sobol\" a replicate has at most 2**30 = {MAX_POINTS:,} points; "
             f"{runs:,} runs over {replicates} replicates is {runs // replicates:,} each: raise "
             "simulation.replicates or lower the runs",
-            "runs",
+            path,
         )
 
 

@@ -320,9 +320,11 @@ class CorrelationFigures(Record):
     realised_runs: int | None = None  # the runs ``realised`` is over (the first ones)
 
     def pairs(self) -> list[tuple[int, int]]:
-        """The (i, j), i < j, of every pair with a non-zero target, in the order of ``inputs``."""
+        """The (i, j), i < j, of every pair with a non-zero target or a non-zero value used
+        (a repair can correlate a pair whose target is 0), in the order of ``inputs``."""
         k = len(self.inputs)
-        return [(i, j) for i in range(k) for j in range(i + 1, k) if self.target[i][j] != 0]
+        return [(i, j) for i in range(k) for j in range(i + 1, k)
+                if self.target[i][j] != 0 or self.used[i][j] != 0]
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ DEFAULT_MEMORY_LIMIT = 4 * 1024**3
 def check_runs_seed(scenario: Scenario, runs, seed) -> tuple[int, int]:
     """The run count and seed to use (the scenario's own when None), checked: a ScenarioError at
     ``runs`` or ``seed`` for anything but a whole number in range. Every analysis calls it."""
+    where = "simulation.runs" if runs is None else "runs"  # the file's, or the one given
     runs = scenario.runs if runs is None else runs
     seed = scenario.seed if seed is None else seed
     if isinstance(runs, float) and runs.is_integer():
@@ -50,7 +51,7 @@ def check_runs_seed(scenario: Scenario, runs, seed) -> tuple[int, int]:
         raise ScenarioError(f"must be a whole number from 1 to {MAX_RUNS:,}, got {runs!r}", "runs")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise ScenarioError(f"must be a whole number from 0 to 2**63-1, got {seed!r}", "seed")
-    check_sampling(scenario.sampling, scenario.replicates, runs)
+    check_sampling(scenario.sampling, scenario.replicates, runs, where)
     return runs, seed
 
 

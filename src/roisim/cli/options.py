@@ -90,7 +90,7 @@ class SamplingType(click.ParamType):
         from roisim.scenario.validate import sampling_name
 
         try:
-            return sampling_name(value, "--sampling")
+            return sampling_name(str(value).lower() if value else value, "--sampling")
         except ScenarioError as err:
             self.fail(err.message, param, ctx)
 

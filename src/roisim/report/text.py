@@ -81,6 +81,13 @@ def _sampling_line(summary: RunSummary) -> list[str]:
             f"intervals: {summary.intervals}"]
 
 
+def precision_line(summary: RunSummary) -> str | None:
+    """The precision stop rule's outcome in one sentence (None when the run had none); the
+    text report and the HTML report's method section show it."""
+    line = _precision_line(summary)
+    return line[0][len("Precision: "):] if line else None
+
+
 def _precision_line(summary: RunSummary) -> list[str]:
     """One line on the precision stop rule, when the run had one."""
     rule = summary.precision
@@ -100,6 +107,10 @@ def precision_warning(summary: RunSummary) -> str | None:
     rule = summary.precision
     if rule is None or rule.met:
         return None
+    if rule.half_width is None or rule.tolerance is None:
+        return (f"warning: precision not met: {rule.metric} is not defined in "
+                f"{count(rule.runs)} runs (it has no estimate or no interval), so no more runs "
+                f"were tried; choose a figure that every run defines")
     return (f"warning: precision not met by max_runs: {_precision_text(summary)} after "
             f"{count(rule.runs)} runs, above the tolerance {_tolerance_text(summary)}; the "
             f"figures are those of {count(rule.runs)} runs (raise max_runs or the tolerance)")

@@ -138,9 +138,10 @@ def _name(v, levels, others, path: str) -> str:
     if v in levels:
         return v
     if v in others:
+        why = {"a derived": " (a derived input moves with the inputs it is made of)",
+               "a constant": " (a constant takes no draws)"}.get(others[v][:10], "")
         raise ScenarioError(f"{v!r} is {others[v]}; only inputs that are drawn can be "
-                            "correlated (a derived input moves with the inputs it is made of)",
-                            path)
+                            f"correlated{why}", path)
     raise ScenarioError(f"unknown input {v!r}{suggest(v, levels)}", path)
 
 

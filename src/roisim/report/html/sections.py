@@ -12,6 +12,7 @@ from roisim.report.html.headline import Figure
 from roisim.report.numbers import count, interval, money, percent, whole_years, years
 from roisim.report.sensitivity import conclusion as sensitivity_conclusion
 from roisim.report.stress import points, signed_money
+from roisim.report.text import precision_line
 
 METHODOLOGY = "docs/methodology.md"
 DEFAULT_SAMPLING = "random"
@@ -146,6 +147,9 @@ def method(figures, command: str, sensitivity_summary: dict | None) -> list[tupl
     ]
     if sensitivity_summary is not None:
         rows.insert(2, ("Sensitivity runs", count(sensitivity_summary["runs"])))
+    stop = precision_line(figures)
+    if stop is not None:
+        rows.insert(1, ("Precision rule", stop))
     return rows
 
 
