@@ -410,3 +410,22 @@ def test_sobol_runs_from_the_file_are_checked_at_their_line(write_toml):
         assert out.exit_code == 2, command
         [error] = out.stderr.strip().splitlines()
         assert error.startswith(f"error: {path}:{line}: simulation.runs: ") and "1,010" in error
+
+
+@pytest.mark.parametrize("command", [
+    ["sensitivity", "{path}"], ["stress", "{path}", "--set", "inputs.w.mean=6"],
+    ["compare", "{path}", "{path}"], ["breakeven", "{path}", "inputs.w.mean"],
+])
+def test_every_command_prints_the_sobol_warning_on_stderr(write_toml, command):
+    """10 replicates of 100 points: each analysis command prints the one warning line that
+    `roisim run` prints (the summaries keep it in `warnings`)."""
+    from click.testing import CliRunner
+
+    from roisim.cli.main import main
+
+    path = write_toml(UNIFORMS.format(sampling="sobol", h=2, extra=""))
+    args = [a.format(path=path) for a in command] + ["--runs", "1000"]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 0, out.output
+    warnings = [ln for ln in out.stderr.splitlines() if ln.startswith("warning:")]
+    assert len(warnings) == 1 and "100 points, not a power of 2" in warnings[0]

@@ -14,6 +14,7 @@ from roisim.cli.options import (
     seed_option,
     summary_only_option,
     threads_option,
+    warn_sampling,
 )
 from roisim.errors import ScenarioError
 
@@ -69,7 +70,7 @@ def _compare(scenario_files, runs, seed, summary_only, threads, bar, sampling=No
             fail(locate(err, file))
     start_if_cold()  # first run after install: compile shared kernels on the other core
     try:
-        return compare_options(
+        out = compare_options(
             scenarios,
             runs=runs,
             seed=seed,
@@ -77,6 +78,8 @@ def _compare(scenario_files, runs, seed, summary_only, threads, bar, sampling=No
             summary_only=True if summary_only else None,
             progress=bar,
         )
+        warn_sampling(scenarios[0], runs)  # every option runs the first one's runs
+        return out
     except ScenarioError as err:
         if bar:
             bar.close()

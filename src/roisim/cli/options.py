@@ -139,3 +139,14 @@ def command_line(words: list[str], runs=None, seed=None, overrides=(), flags=())
     for item in overrides:
         words += ["--set", item]
     return shlex.join(words + list(flags))
+
+
+def warn_sampling(scenario, runs=None) -> None:
+    """Print on stderr the sampling method's warnings for ``runs`` runs of ``scenario`` (the
+    file's runs when None), e.g. a Sobol replicate that is not a power of two; the summaries
+    keep the same lines in ``warnings``."""
+    from roisim.analysis.replicates import sampling_warnings
+
+    count = scenario.runs if runs is None else runs
+    for line in sampling_warnings(scenario.sampling, scenario.replicates, count):
+        click.echo(f"warning: {line}", err=True)

@@ -6,7 +6,13 @@ import sys
 
 import click
 
-from roisim.cli.options import fail, sampling_overrides, scenario_options, summary_only_option
+from roisim.cli.options import (
+    fail,
+    sampling_overrides,
+    scenario_options,
+    summary_only_option,
+    warn_sampling,
+)
 from roisim.errors import ScenarioError
 
 
@@ -59,8 +65,10 @@ def _sensitivity(scenario_file, metric, runs, seed, overrides, bar, summary_only
     try:
         scenario = load_scenario(scenario_file, list(overrides))
         start_if_cold()  # first run after install: compile shared kernels on the other core
-        return sensitivity(scenario, metric, runs=runs, seed=seed, progress=bar, threads=threads,
-                           summary_only=True if summary_only else None)
+        out = sensitivity(scenario, metric, runs=runs, seed=seed, progress=bar, threads=threads,
+                          summary_only=True if summary_only else None)
+        warn_sampling(scenario, runs)
+        return out
     except ScenarioError as err:
         if bar:
             bar.close()

@@ -12,6 +12,7 @@ from roisim.cli.options import (
     seed_option,
     summary_only_option,
     threads_option,
+    warn_sampling,
 )
 from roisim.errors import ScenarioError
 
@@ -62,6 +63,7 @@ def stress(scenario_file, overrides, runs, seed, as_json, summary_only, threads,
             extra = {label: load_scenario(scenario_file, chosen + list(overrides))}
         result = run_stress(scenario, runs, seed, extra, threads=threads,
                             summary_only=True if summary_only else None)
+        warn_sampling(scenario, runs)
     except ScenarioError as err:
         fail(locate(err, scenario_file))
     except KeyboardInterrupt:
@@ -100,6 +102,7 @@ def breakeven(scenario_file, path, metric, target, overrides, runs, seed, as_jso
         scenario = load_scenario(scenario_file, sampling_overrides(sampling) + list(overrides))
         result = find_breakeven(scenario, path, metric, target, runs, seed, threads=threads,
                                 summary_only=summary_only)
+        warn_sampling(scenario, runs)
     except ScenarioError as err:
         fail(locate(err, scenario_file))
     except KeyboardInterrupt:
