@@ -27,6 +27,7 @@ from roisim.engine.layout import N_METRICS, Layout, infer
 from roisim.engine.qmc import MAX_POINTS
 from roisim.engine.run import KernelSource
 from roisim.errors import ScenarioError
+from roisim.scenario.validate import check_sobol_runs
 
 #: the uniform source of a plan -> the summary's ``sampling``
 SAMPLING_OF_SOURCE = {"independent": "random", "lhs": "lhs", "sobol": "sobol"}
@@ -47,15 +48,7 @@ def check_sampling(sampling: str, replicates: int | None, runs: int, path: str =
     """A ScenarioError at ``path`` when the runs do not fit the sampling method."""
     if sampling != "sobol":
         return
-    if runs % replicates:
-        low = runs - runs % replicates
-        options = f"{low:,} or {low + replicates:,}" if low else f"{replicates:,}"
-        raise ScenarioError(
-            f"with sampling = \"sobol\" the runs must be a multiple of the {replicates} "
-            f"replicates (simulation.replicates), each replicate taking runs / replicates "
-            f"points; got {runs:,}: use {options}",
-            path,
-        )
+    check_sobol_runs(sampling, replicates, runs, path)
     if runs // replicates > MAX_POINTS:
         raise ScenarioError(
             f"with sampling = \"sobol\" a replicate has at most 2**30 = {MAX_POINTS:,} points; "

@@ -198,16 +198,15 @@ def _interrupted() -> None:
 @sampling_option()
 def validate(scenario_file, overrides, sampling):
     """Check SCENARIO.toml and show what it contains, without simulating."""
-    from roisim.analysis.simulate import check_runs_seed
     from roisim.engine.plan import build_plan
     from roisim.report.text import render_validation
     from roisim.scenario.loading import load_scenario, locate
-    from roisim.scenario.validate import describe
+    from roisim.scenario.validate import check_sobol_runs, describe
 
     try:
         scenario = load_scenario(scenario_file, list(overrides) + sampling_overrides(sampling))
         build_plan(scenario)  # tables and samplers: catches what only shows up when planning
-        check_runs_seed(scenario, None, None)  # the file's runs fit its sampling method
+        check_sobol_runs(scenario.sampling, scenario.replicates, scenario.runs, "simulation.runs")
     except ScenarioError as err:
         fail(locate(err, scenario_file))
     click.echo(render_validation(scenario, describe(scenario)))

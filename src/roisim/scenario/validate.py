@@ -242,6 +242,21 @@ def sampling_name(value, path: str = "simulation.sampling") -> str:
     return value
 
 
+def check_sobol_runs(sampling: str, replicates: int, runs: int, path: str) -> None:
+    """A ScenarioError at ``path`` when Sobol replicates cannot share ``runs`` equally
+    (``roisim validate`` checks the file's runs; every simulation checks its own)."""
+    if sampling != "sobol" or runs % replicates == 0:
+        return
+    low = runs - runs % replicates
+    options = f"{low:,} or {low + replicates:,}" if low else f"{replicates:,}"
+    raise ScenarioError(
+        f"with sampling = \"sobol\" the runs must be a multiple of the {replicates} "
+        f"replicates (simulation.replicates), each replicate taking runs / replicates "
+        f"points; got {runs:,}: use {options}",
+        path,
+    )
+
+
 def _parse_sampling(data: dict) -> dict:
     """``sampling`` and ``replicates`` of [simulation] (replicates: Sobol's, from 2 up)."""
     sim = data.get("simulation")
