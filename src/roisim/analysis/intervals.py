@@ -47,14 +47,15 @@ def binom_ppf(alpha: float, n: int, p: float) -> int:
     return int(_binom_ppf(float(alpha), int(n), float(p)))
 
 
-def order_stat_ranks(n: int, q: float) -> tuple[int, int]:
-    """1-based ranks (j, k) with P(x_(j) <= ξ_q <= x_(k)) >= 95%, clamped to 1..n.
+def order_stat_ranks(n: int, q: float, confidence: float = 0.95) -> tuple[int, int]:
+    """1-based ranks (j, k) with P(x_(j) <= ξ_q <= x_(k)) >= confidence, clamped to 1..n.
 
-    With B ~ Binomial(n, q): j = ppf(0.025), k = ppf(0.975) + 1, so that
-    P(j <= B <= k-1) >= 0.975 - 0.025.
+    With B ~ Binomial(n, q): j = ppf((1 − c)/2), k = ppf((1 + c)/2) + 1, so that
+    P(j <= B <= k-1) >= c (at 95%: ppf(0.025) and ppf(0.975) + 1).
     """
-    j = binom_ppf(0.025, n, q)
-    k = binom_ppf(0.975, n, q) + 1
+    low, high = round((1.0 - confidence) / 2.0, 12), round((1.0 + confidence) / 2.0, 12)
+    j = binom_ppf(low, n, q)
+    k = binom_ppf(high, n, q) + 1
     return max(1, j), min(n, k)
 
 

@@ -31,13 +31,13 @@ from statistics import NormalDist
 
 import numpy as np
 
-from roisim.analysis.intervals import binom_ppf, wilson
+from roisim.analysis.intervals import order_stat_ranks, wilson
 from roisim.analysis.schema import PrecisionFigures, PrecisionRound, RunSummary
 from roisim.engine.layout import ROW
+from roisim.scenario.model import DEFAULT_REPLICATES
 from roisim.scenario.precision import OPTION, PATH, Precision, check_rule, precision_option
 
 SUMMARY_CONFIDENCE = 0.95  # the level of the summary's own intervals
-DEFAULT_REPLICATES = 10
 
 
 def precision_rule(scenario, precision, runs: int) -> Precision | None:
@@ -79,14 +79,6 @@ def round_sizes(first: int, max_runs: int, doubling_only: bool = False) -> list[
 def z_value(confidence: float) -> float:
     """Φ⁻¹((1 + c)/2): 1.959964 at 95%."""
     return NormalDist().inv_cdf(0.5 + confidence / 2.0)
-
-
-def percentile_ranks(n: int, q: float, confidence: float) -> tuple[int, int]:
-    """1-based ranks (j, k) of the distribution-free interval of the q-quantile at
-    ``confidence``: j = ppf((1 − c)/2), k = ppf((1 + c)/2) + 1 of Binomial(n, q), clamped to
-    1..n (``roisim.analysis.intervals.order_stat_ranks`` at 95%)."""
-    low, high = round((1.0 - confidence) / 2.0, 12), round((1.0 + confidence) / 2.0, 12)
-    return max(1, binom_ppf(low, n, q)), min(n, binom_ppf(high, n, q) + 1)
 
 
 def fetcher(arrays, make_source, runs: int, layout):
@@ -180,7 +172,7 @@ def _percentile_half_width(rule: Precision, figures, runs: int, fetch) -> float 
     if rule.confidence == SUMMARY_CONFIDENCE:  # the summary's own interval, at these ranks
         low, high = figures.ci95.percentile(int(figure[1:]))
     else:
-        j, k = percentile_ranks(n, int(figure[1:]) / 100, rule.confidence)
+        j, k = order_stat_ranks(n, int(figure[1:]) / 100, rule.confidence)
         low, high = fetch(ROW[metric], [j - 1, k - 1])
     return _half(low, high)
 

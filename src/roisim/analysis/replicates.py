@@ -26,11 +26,12 @@ from roisim.engine.blocks import ArraySource
 from roisim.engine.layout import N_METRICS, Layout, infer
 from roisim.engine.qmc import MAX_POINTS
 from roisim.engine.run import KernelSource
+from roisim.engine.sampling import SCENARIO_SOURCES
 from roisim.errors import ScenarioError
 from roisim.scenario.validate import check_sobol_runs
 
 #: the uniform source of a plan -> the summary's ``sampling``
-SAMPLING_OF_SOURCE = {"independent": "random", "lhs": "lhs", "sobol": "sobol"}
+SAMPLING_OF_SOURCE = {source: name for name, source in SCENARIO_SOURCES.items()}
 INTERVALS = {
     "random": "iid",
     "lhs": "iid, conservative for a Latin hypercube (Owen 1997)",

@@ -106,5 +106,5 @@ def source_for(scenario, name: str) -> UniformSource:
     in a :class:`Copula` when the scenario has a ``[correlations]`` table."""
     from roisim.engine import sampling
 
-    base = sampling.for_scenario(name, getattr(scenario, "replicates", 10))
+    base = sampling.for_scenario(name, scenario.replicates)
     return Copula(base, scenario.correlations) if scenario.correlations else base

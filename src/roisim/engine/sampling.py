@@ -46,6 +46,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from roisim.errors import ScenarioError, suggest
+from roisim.scenario.model import DEFAULT_REPLICATES
 
 #: the source every plan uses unless it asks for another
 DEFAULT = "independent"
@@ -189,7 +190,7 @@ class Sobol(UniformSource):
     needs_seed = True
     HEAD = 3  # R, the fixed replicate, D
 
-    def __init__(self, replicates: int = 10):
+    def __init__(self, replicates: int = DEFAULT_REPLICATES):
         self.replicates = int(replicates)
 
     @staticmethod
@@ -264,7 +265,7 @@ register(LatinHypercube())
 register(Sobol())
 
 
-def for_scenario(name: str, replicates: int = 10) -> UniformSource:
+def for_scenario(name: str, replicates: int = DEFAULT_REPLICATES) -> UniformSource:
     """The source ``name`` (a source's name or a scenario's sampling) for a scenario with
     ``replicates`` Sobol replicates."""
     name = SCENARIO_SOURCES.get(name, name)
