@@ -209,7 +209,8 @@ def test_given_data_reflects_the_correlation_and_swing_does_not():
 
 ERRORS = [
     ('pairs = [["a", "bb", 0.5]]', "correlations.pairs[0][1]", "did you mean 'b'"),
-    ('pairs = [["a", "total", 0.5]]', "correlations.pairs[0][1]", "derived input"),
+    ('pairs = [["a", "total", 0.5]]', "correlations.pairs[0][1]",
+     "(a derived input moves with the inputs it is made of)"),
     ('pairs = [["a", "fee", 0.5]]', "correlations.pairs[0][1]", "(a constant takes no draws)"),
     ('pairs = [["a", "discount_rate", 0.5]]', "correlations.pairs[0][1]", "is not drawn"),
     ('pairs = [["a", "y1", 0.5]]', "correlations.pairs[0]", "once per year"),

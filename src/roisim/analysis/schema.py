@@ -326,6 +326,12 @@ class CorrelationFigures(Record):
         return [(i, j) for i in range(k) for j in range(i + 1, k)
                 if self.target[i][j] != 0 or self.used[i][j] != 0]
 
+    def pair_values(self) -> list[tuple[str, str, float, float, float | None]]:
+        """(input, input, target, used, realised) of each of :meth:`pairs`."""
+        return [(self.inputs[i], self.inputs[j], self.target[i][j], self.used[i][j],
+                 None if self.realised is None else self.realised[i][j])
+                for i, j in self.pairs()]
+
 
 @dataclass(frozen=True)
 class PrecisionRound(Record):

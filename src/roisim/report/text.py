@@ -242,18 +242,26 @@ def _correlation_table(summary: RunSummary) -> list[str]:
     corr = summary.correlations
     if corr is None:
         return []
-    method = "Spearman rank" if corr.method == "rank" else "normal-score"
     repaired = f", repaired (largest change {corr.max_change:.3f})" if corr.repaired else ""
-    over = ("" if corr.realised_runs in (None, summary.runs)
-            else f"; realised over the first {count(corr.realised_runs)} runs")
-    out = [f"Correlations ({method} targets{repaired}{over})",
+    over = realised_over(corr, summary.runs)
+    over = "" if over == "all the runs" else f"; realised over {over}"
+    out = [f"Correlations ({correlation_method(corr)} targets{repaired}{over})",
            f"  {'pair':<{PAIR_WIDTH}}{'target':>9}{'used':>9}{'realised':>10}"]
-    for i, j in corr.pairs():
-        pair = f"{corr.inputs[i]} ~ {corr.inputs[j]}"
-        realised = "" if corr.realised is None else f"{corr.realised[i][j]:>10.3f}"
-        out.append(f"  {pair:<{PAIR_WIDTH}}{corr.target[i][j]:>9.3f}{corr.used[i][j]:>9.3f}"
-                   f"{realised}")
+    for a, b, target, used, realised in corr.pair_values():
+        shown = "" if realised is None else f"{realised:>10.3f}"
+        out.append(f"  {a + ' ~ ' + b:<{PAIR_WIDTH}}{target:>9.3f}{used:>9.3f}{shown}")
     return out
+
+
+def correlation_method(corr) -> str:
+    """How the targets of a ``CorrelationFigures`` are meant, in words."""
+    return "Spearman rank" if corr.method == "rank" else "normal-score"
+
+
+def realised_over(corr, runs: int) -> str:
+    """Which runs the realised correlations are over: "all the runs" or "the first N runs"."""
+    over = corr.realised_runs
+    return "all the runs" if over in (None, runs) else f"the first {count(over)} runs"
 
 
 def render_validation(scenario, description: dict) -> str:

@@ -138,8 +138,10 @@ def _name(v, levels, others, path: str) -> str:
     if v in levels:
         return v
     if v in others:
-        why = {"a derived": " (a derived input moves with the inputs it is made of)",
-               "a constant": " (a constant takes no draws)"}.get(others[v][:10], "")
+        what = others[v]
+        why = (" (a derived input moves with the inputs it is made of)"
+               if what.startswith("a derived") else
+               " (a constant takes no draws)" if what.startswith("a constant") else "")
         raise ScenarioError(f"{v!r} is {others[v]}; only inputs that are drawn can be "
                             f"correlated{why}", path)
     raise ScenarioError(f"unknown input {v!r}{suggest(v, levels)}", path)

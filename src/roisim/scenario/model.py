@@ -130,7 +130,7 @@ class Scenario:
     correlations: object = None
     #: [simulation] sampling: "random", "lhs" or "sobol" (SAMPLINGS), and the Sobol replicates
     sampling: str = "random"
-    replicates: int = 10
+    replicates: int = DEFAULT_REPLICATES
     #: the validated precision stop rule (roisim.scenario.precision.Precision) or None
     precision: object = None
     #: the TOML document this scenario was validated from (after --set), for analyses that vary

@@ -12,7 +12,7 @@ from roisim.report.html.headline import Figure
 from roisim.report.numbers import count, interval, money, percent, whole_years, years
 from roisim.report.sensitivity import conclusion as sensitivity_conclusion
 from roisim.report.stress import points, signed_money
-from roisim.report.text import precision_line
+from roisim.report.text import correlation_method, precision_line, realised_over
 
 METHODOLOGY = "docs/methodology.md"
 DEFAULT_SAMPLING = "random"
@@ -161,15 +161,12 @@ def correlation_rows(figures) -> dict | None:
     if corr is None:
         return None
     fmt = lambda v: "n/a" if v is None else f"{v:.3f}"
-    rows = [{"pair": f"{corr.inputs[i]} and {corr.inputs[j]}", "target": fmt(corr.target[i][j]),
-             "used": fmt(corr.used[i][j]),
-             "realised": fmt(None if corr.realised is None else corr.realised[i][j])}
-            for i, j in corr.pairs()]
-    over = corr.realised_runs
-    return {"method": "Spearman rank" if corr.method == "rank" else "normal-score",
-            "repaired": corr.repaired, "max_change": f"{corr.max_change:.3f}", "rows": rows,
-            "over": "all the runs" if over in (None, figures.runs) else
-            f"the first {count(over)} runs"}
+    rows = [{"pair": f"{a} and {b}", "target": fmt(target), "used": fmt(used),
+             "realised": fmt(realised)}
+            for a, b, target, used, realised in corr.pair_values()]
+    return {"method": correlation_method(corr), "repaired": corr.repaired,
+            "max_change": f"{corr.max_change:.3f}", "rows": rows,
+            "over": realised_over(corr, figures.runs)}
 
 
 def intervals_note(figures) -> str:

@@ -17,6 +17,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from roisim._version import __version__
 from roisim.analysis.input_table import input_rows
 from roisim.report.inputs import describe
+from roisim.report.text import correlation_method
 
 METRIC_ROWS = (
     # key, label, format, probability field, what the probability is
@@ -154,17 +155,15 @@ def _correlations(ws, f, corr, row: int) -> None:
     used (after a repair) and the realised Spearman correlation."""
     if corr is None:
         return
-    method = "Spearman rank" if corr.method == "rank" else "normal-score"
-    note = f"{method} correlations, Gaussian copula"
+    note = f"{correlation_method(corr)} correlations, Gaussian copula"
     if corr.repaired:
         note += f"; nearest valid matrix used (largest change {corr.max_change:.3f})"
     ws.write_string(row, 0, note, f["section"])
     for col, text in enumerate(CORRELATION_HEADER):
         ws.write_string(row + 1, col, text, f["header"])
-    for k, (i, j) in enumerate(corr.pairs(), start=row + 2):
-        ws.write_string(k, 0, f"{corr.inputs[i]} and {corr.inputs[j]}", f["bold"])
-        realised = None if corr.realised is None else corr.realised[i][j]
-        for col, v in enumerate((corr.target[i][j], corr.used[i][j], realised), start=1):
+    for k, (a, b, *values) in enumerate(corr.pair_values(), start=row + 2):
+        ws.write_string(k, 0, f"{a} and {b}", f["bold"])
+        for col, v in enumerate(values, start=1):
             put(ws, k, col, v, f["value"])
 
 
