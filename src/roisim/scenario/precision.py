@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass, replace
 
 from roisim.errors import ScenarioError, suggest
+from roisim.scenario.fields import check_keys, whole
 from roisim.scenario.model import MAX_RUNS, METRICS
 
 KEYS = ("metric", "tolerance", "relative", "confidence", "max_runs")
@@ -83,10 +84,7 @@ def parse_precision(raw, runs: int, sampling: str = "random") -> Precision:
     if not isinstance(raw, dict):
         raise ScenarioError(
             'must be a table such as { metric = "npv.mean", tolerance = 2_000 }', PATH)
-    for key in raw:
-        if key not in KEYS:
-            raise ScenarioError(f"unknown key '{key}'{suggest(key, KEYS)}; allowed: "
-                                f"{', '.join(KEYS)}", f"{PATH}.{key}")
+    check_keys(raw, KEYS, PATH)
     if "metric" not in raw:
         raise ScenarioError('is required (the figure to pin down, such as "npv.mean")',
                             f"{PATH}.metric")
@@ -198,8 +196,4 @@ def _confidence(v, path: str) -> float:
 
 
 def _max_runs(v, path: str) -> int:
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_RUNS:
-        raise ScenarioError(f"must be a whole number from 1 to {MAX_RUNS:,}, got {v!r}", path)
-    return v
+    return whole(v, path, 1, MAX_RUNS)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import keyword
-import math
 import re
 from dataclasses import replace
 
@@ -17,6 +16,11 @@ from roisim.scenario.correlations import parse_correlations
 from roisim.scenario.discounting import SCHEDULE_KEYS, DiscountSchedule, entry_name, parse_schedule
 from roisim.scenario.distributions import Distribution, parse_distribution
 from roisim.scenario.expressions import FUNCTIONS, names_in, parse_expression
+from roisim.scenario.fields import check_keys as _check_keys
+from roisim.scenario.fields import number as _number
+from roisim.scenario.fields import show as _show
+from roisim.scenario.fields import string as _string
+from roisim.scenario.fields import whole as _whole
 from roisim.scenario.model import (
     DEFAULT_REPLICATES,
     DEFAULT_RUNS,
@@ -51,51 +55,6 @@ def _table(data, path: str, required: bool = True) -> dict:
     if not isinstance(data, dict):
         raise ScenarioError(f"must be a table, got {_show(data)}", path)
     return data
-
-
-def _show(v) -> str:
-    if isinstance(v, dict):
-        return "a table"
-    if isinstance(v, list):
-        return "a list"
-    return repr(v)
-
-
-def _check_keys(table: dict, allowed, path: str) -> None:
-    for k in table:
-        if k not in allowed:
-            raise ScenarioError(
-                f"unknown key '{k}'{suggest(k, allowed)}; allowed: {', '.join(allowed)}",
-                f"{path}.{k}" if path else k,
-            )
-
-
-def _number(v, path: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ScenarioError(f"must be a number, got {_show(v)}", path)
-    v = float(v)
-    if not math.isfinite(v):
-        raise ScenarioError(f"must be finite, got {v!r}", path)
-    return v
-
-
-def _string(v, path: str) -> str:
-    if not isinstance(v, str):
-        raise ScenarioError(f"must be a string, got {_show(v)}", path)
-    return v
-
-
-def _whole(v, path: str, lo: int, hi: int) -> int:
-    if (
-        isinstance(v, bool)
-        or not isinstance(v, (int, float))
-        or (isinstance(v, float) and not v.is_integer())
-    ):
-        raise ScenarioError(f"must be a whole number from {lo:,} to {hi:,}, got {_show(v)}", path)
-    v = int(v)
-    if not lo <= v <= hi:
-        raise ScenarioError(f"must be a whole number from {lo:,} to {hi:,}, got {v:,}", path)
-    return v
 
 
 def lowest_value(dist: Distribution) -> float:
