@@ -7,6 +7,7 @@ import pytest
 from shared_scenarios import MIXED
 
 import roisim
+import roisim.analysis.candidates as candidates
 import roisim.analysis.summary as summary
 from roisim.analysis.schema import CashflowByYear, Metrics
 from roisim.engine.blocks import ArraySource
@@ -29,9 +30,40 @@ def _passes(monkeypatch, cap=None):
     return r, max(seen)
 
 
-def test_no_split_bins_takes_two_passes(monkeypatch):
+def test_candidates_make_one_pass(monkeypatch):
+    """Pass 1 copies the bins the pilot puts around each wanted percentile, and the tail the
+    expected shortfall sums (roisim.analysis.candidates): nothing is left for a pass 2."""
     _, passes = _passes(monkeypatch)
+    assert passes == 1
+
+
+def test_without_candidates_two_passes_give_the_same_bits(monkeypatch):
+    """With no room for candidates, pass 2 copies the bins and sums the tail, as before: the
+    summary is the same to the last bit."""
+    base, _ = _passes(monkeypatch)
+    monkeypatch.setattr(candidates, "STREAMING_LIMIT", 0)
+    plain, passes = _passes(monkeypatch)
     assert passes == 2  # moments and histograms, then the copied bins
+    assert plain.summary == base.summary
+
+
+def test_candidate_windows_that_miss_fall_back_to_pass_2(monkeypatch):
+    """Windows far too narrow (Z = 0: two ranks either side of each pilot percentile) miss some
+    of the wanted bins; those are copied by a pass 2 and the figures do not change."""
+    base, _ = _passes(monkeypatch)
+    monkeypatch.setattr(candidates, "Z", 0.0)
+    narrow, passes = _passes(monkeypatch)
+    assert passes == 2
+    assert narrow.summary == base.summary
+
+
+def test_a_tail_beyond_the_kept_values_is_summed_by_pass_2(monkeypatch):
+    """The expected shortfall's bin past the kept tail: pass 2 sums it, with the same bits."""
+    base, _ = _passes(monkeypatch)
+    monkeypatch.setattr(candidates.Candidates, "sum_before", lambda self, tail_bin: None)
+    summed, passes = _passes(monkeypatch)
+    assert passes == 2
+    assert summed.summary == base.summary
 
 
 @pytest.mark.parametrize("cap", [1, 2])

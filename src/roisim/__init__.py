@@ -15,10 +15,13 @@ import os as _os
 # time on a cold start.  Has no effect if numba was imported first; NUMBA_OPT overrides.
 _os.environ.setdefault("NUMBA_OPT", "2")
 
+from roisim._imports import quick_imports  # noqa: E402
 from roisim._version import __version__  # noqa: E402
-from roisim.errors import ScenarioError  # noqa: E402
-from roisim.scenario.loading import load_scenario  # noqa: E402
-from roisim.scenario.model import Scenario  # noqa: E402
+
+with quick_imports():
+    from roisim.errors import ScenarioError
+    from roisim.scenario.loading import load_scenario
+    from roisim.scenario.model import Scenario
 
 _LAZY = {
     "simulate": ("roisim.analysis.simulate", "simulate"),
@@ -40,7 +43,8 @@ def __getattr__(name: str):
     import importlib
 
     module_name, attr = _LAZY[name]
-    module = importlib.import_module(module_name)
+    with quick_imports():
+        module = importlib.import_module(module_name)
     value = module if attr is None else getattr(module, attr)
     globals()[name] = value
     return value

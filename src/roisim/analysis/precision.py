@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from statistics import NormalDist
 
 import numpy as np
 
@@ -78,6 +77,8 @@ def round_sizes(first: int, max_runs: int, doubling_only: bool = False) -> list[
 
 def z_value(confidence: float) -> float:
     """Φ⁻¹((1 + c)/2): 1.959964 at 95%."""
+    from statistics import NormalDist  # here: statistics imports decimal and fractions
+
     return NormalDist().inv_cdf(0.5 + confidence / 2.0)
 
 

@@ -154,6 +154,21 @@ def memory_limit() -> int:
     return DEFAULT_MEMORY_LIMIT
 
 
+def streams_cheaper(scenario: Scenario, precision=None) -> bool:
+    """Is a run that keeps no per-run data cheapest streamed (``summary_only=True``)?
+
+    Streaming needs no memory for the runs, and its summary usually takes one pass over them:
+    pass 1 copies the bins that the pilot puts around each wanted percentile
+    (``roisim.analysis.candidates``).  Not so with Sobol sampling, whose replicate intervals
+    read the runs again, nor with a precision rule (the scenario's, or ``precision`` as
+    ``simulate`` takes it), which reads order statistics again between rounds: streamed,
+    those runs would be generated again, so the runs are kept in memory instead.  The summary
+    is the same either way."""
+    if getattr(scenario, "sampling", "random") == "sobol":
+        return False
+    return precision is False or (precision is None and scenario.precision is None)
+
+
 def simulate(
     scenario: Scenario,
     runs: int | None = None,

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from roisim.analysis.candidates import Candidates, candidate_picks, limit_for
 from roisim.analysis.intervals import (
     PERCENTILES,
     mean_interval,
@@ -196,8 +197,9 @@ class _OrderStatistics:
     ``tail_rank`` and the sum of the NPVs ordered before that bin.
     """
 
-    def __init__(self, moments, histograms, n_defined, tail_rank):
+    def __init__(self, moments, histograms, n_defined, tail_rank, candidates=None):
         self.moments, self.histograms = moments, histograms
+        self.candidates = candidates  # what pass 1 copied out (roisim.analysis.candidates)
         self.n_defined, self.tail_rank = n_defined, tail_rank
         self.values: dict[tuple[int, int], float] = {}
         self.sub_histograms: dict[tuple[int, int], _Histogram] = {}
@@ -211,10 +213,17 @@ class _OrderStatistics:
     def resolve(self, wanted: set[tuple[int, int]], passes: _Passes) -> None:
         """Find every wanted (variable, rank), running at most ROUNDS - 1 passes more."""
         pending = set(wanted)
+        if self.candidates is not None:  # group pass 1's copies by the bins asked for first
+            bins: dict[int, list[int]] = {}
+            for variable, rank in pending:
+                bins.setdefault(variable, []).append(self.histograms[variable].locate(rank)[0])
+            self.candidates.prepare(bins)
         for _round in range(ROUNDS):  # what each round reads and asks for: see ROUNDS
             requests = _Requests()
             for variable, rank in sorted(pending):
                 self._resolve_or_request(variable, rank, requests)
+            if self.tail_bin is not None and self.tail_sum is None and self.candidates:
+                self.tail_sum = self.candidates.sum_before(self.tail_bin)  # from pass 1's copies
             if self.tail_bin is not None and self.tail_sum is None:
                 requests.sums.append((NPV, self.tail_bin[1]))
             pending = {key for key in pending if key not in self.values}
@@ -253,12 +262,20 @@ class _OrderStatistics:
             self.tail_bin = (key, bin_filter, before)  # the final bin of the tail rank
         if sub is not None and lo == hi:  # a sub-bin holding one repeated value
             self.values[(variable, rank)] = float(lo)
-        elif key in self.copied:
+        elif key in self.copied or (sub is None and not too_big and self._candidate(key)):
             self.values[(variable, rank)] = float(self.copied[key][rank - before])
         elif too_big:
             requests.split((variable, top_bin), variable, bin_filter, lo, hi, before)
         else:
             requests.copy(key, variable, bin_filter)
+
+    def _candidate(self, key) -> bool:
+        """Copy top-level bin ``key`` from pass 1's candidates when it was one; True if so."""
+        variable, top_bin, _ = key
+        found = self.candidates.values_in(variable, top_bin) if self.candidates else None
+        if found is not None:
+            self.copied[key] = found
+        return found is not None
 
     def _store(self, partial, requests: _Requests) -> None:
         for key, index in requests.copies.items():
@@ -335,13 +352,13 @@ def summarize_run(
     passes = _Passes(source, progress)
     pilot = source.pilot()
     layout = layout if layout is not None else infer(pilot.shape[0])
-    histograms, first = _first_pass(source, pilot, layout, passes)
+    histograms, first, candidates = _first_pass(source, pilot, layout, passes)
     moments = merge_moments(first.moments)
     if multiple_irr is None:
         multiple_irr = int(first.flags[SEVERAL_IRRS]) if first.flags is not None else 0
     n_defined = [runs - int(row[N_NAN]) for row in moments]
     tail_rank = max(1, math.ceil(TAIL_SHARE * runs)) - 1
-    stats = _OrderStatistics(moments, histograms, n_defined, tail_rank)
+    stats = _OrderStatistics(moments, histograms, n_defined, tail_rank, candidates)
     stats.resolve(_wanted_ranks(n_defined, tail_rank, layout), passes)
     metrics = _metrics(stats, runs, multiple_irr)
     means = _line_means(first.line_sums, runs, layout)
@@ -375,17 +392,18 @@ def order_statistics(
     passes = _Passes(source, progress)
     pilot = source.pilot()
     layout = layout if layout is not None else infer(pilot.shape[0])
-    histograms, first = _first_pass(source, pilot, layout, passes)
+    histograms, first, candidates = _first_pass(source, pilot, layout, passes)
     moments = merge_moments(first.moments)
     n_defined = [runs - int(row[N_NAN]) for row in moments]
-    stats = _OrderStatistics(moments, histograms, n_defined, tail_rank=-1)  # no shortfall
+    stats = _OrderStatistics(moments, histograms, n_defined, -1, candidates)  # no shortfall
     stats.resolve(set(wanted), passes)
     return {key: stats.value(*key) for key in wanted}
 
 
 def _first_pass(source, pilot: np.ndarray, layout: Layout, passes: _Passes):
-    """Pass 1: moments and a top-level histogram of every variable (on the pilot's range), and
-    each block's sums of the lines' amounts by year when the layout has the lines."""
+    """Pass 1: moments and a top-level histogram of every variable (on the pilot's range), the
+    values of the candidate bins around the wanted percentiles (``roisim.analysis.candidates``),
+    and each block's sums of the lines' amounts by year when the layout has the lines."""
     top = []
     for variable in range(pilot.shape[0]):
         lo, hi = _histogram_range(pilot[variable])
@@ -395,11 +413,15 @@ def _first_pass(source, pilot: np.ndarray, layout: Layout, passes: _Passes):
         years = range(layout.years) if layout.has_years else ()
         lines = range(len(layout.lines))
         line_sums = tuple(layout.line_year_row(j, t) for j in lines for t in years)
-    first = passes.run(PassSpec(moments=True, hists=tuple(top), line_sums=line_sums))
+    wanted = [ROW_PERCENTILES[layout.kind_of_row(variable)] for variable, *_ in top]
+    wanted[NPV] = (100 * TAIL_SHARE, *wanted[NPV])  # the tail first (candidate_picks' tail)
+    picks, tail = candidate_picks(pilot, top, wanted, source.runs, limit_for(source), NPV)
+    spec = PassSpec(moments=True, hists=tuple(top), line_sums=line_sums, picks=picks, tail=tail)
+    first = passes.run(spec)
     histograms = [
         _Histogram(lo, hi, n_bins, *first.hists[variable]) for variable, _, lo, hi, n_bins in top
     ]
-    return histograms, first
+    return histograms, first, Candidates(picks, first.picked, top, tail, first.tail)
 
 
 def _wanted_ranks(n_defined: list[int], tail_rank: int, layout: Layout) -> set[tuple[int, int]]:

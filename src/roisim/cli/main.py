@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from roisim._imports import quick_imports
 from roisim._version import __version__
 from roisim.cli.options import (
     fail,
@@ -119,9 +120,10 @@ def _simulate(
 ):
     """Load the scenario (or one of its stress cases) and simulate it as the options say; a
     user error exits 2."""
-    from roisim.analysis.simulate import simulate
-    from roisim.engine.precompile import start_if_cold
-    from roisim.scenario.loading import load_scenario, locate
+    with quick_imports():
+        from roisim.analysis.simulate import simulate, streams_cheaper
+        from roisim.engine.precompile import start_if_cold
+        from roisim.scenario.loading import load_scenario, locate
 
     executor = None
     try:
@@ -142,8 +144,11 @@ def _simulate(
             from roisim.engine.distributed import dask_executor
 
             executor = dask_executor(dask_address)
-        # --output needs the per-run data in memory; otherwise simulate streams when it must
+        # --output needs the per-run data in memory; without it nothing here reads the runs,
+        # so they are streamed when that is cheaper, else simulate streams when it must
         mode = True if (summary_only or executor) else (False if output else None)
+        if mode is None and streams_cheaper(scenario, precision):
+            mode = True
         if executor is None:
             start_if_cold()  # first run after install: compile shared kernels on the other core
         return simulate(

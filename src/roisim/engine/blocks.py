@@ -33,6 +33,8 @@ from roisim.kernels.reduce import (
 
 SUMMARY_BLOCK = 65_536
 NO_BIN = np.zeros(BIN_FILTER_SIZE)  # 'no parent bin': a top-level histogram
+NO_PICKS = np.zeros(0, np.uint8)  # moments_hist's 'copy no bin'
+NO_VALUES = np.zeros(0)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,12 @@ class PassSpec:
     #: (``roisim.engine.run``), else those of these rows of the values (the line-year rows,
     #: added in run order as the kernel adds them; () when the values have none)
     line_sums: tuple | None = None
+    #: (var, flags): with moments, also copy out the values of var in the top-level bins whose
+    #: flag (a uint8 per bin of its histogram) is 1 (``roisim.analysis.summary``'s candidates)
+    picks: tuple = ()
+    #: (var, last bin) or (): with moments, also keep each block's finite values of var in its
+    #: top-level bins 0 .. last, in run order (the expected shortfall's sum, without a pass 2)
+    tail: tuple = ()
 
 
 @dataclass
@@ -60,14 +68,14 @@ class Partial:
     collects: list = field(default_factory=list)  # per collect: list of arrays
     flags: np.ndarray | None = None
     groups: list = field(default_factory=list)  # top-level collects grouped by variable
+    scratch: tuple | None = None  # gather_bins' work arrays, reused from block to block
+    picked: dict = field(default_factory=dict)  # var -> list of arrays (PassSpec.picks)
+    tail: dict = field(default_factory=dict)  # block -> array (PassSpec.tail)
 
     @classmethod
     def empty(cls, spec: PassSpec) -> Partial:
         p = cls(spec)
-        p.hists = [
-            [np.zeros(nb + 2, np.int64), np.full(nb + 2, np.inf), np.full(nb + 2, -np.inf)]
-            for (_, _, _, _, nb) in spec.hists
-        ]
+        p.hists = [_empty_histogram(nb, parent) for (_, parent, _, _, nb) in spec.hists]
         p.collects = [[] for _ in spec.collects]
         p.groups = _top_groups(spec)
         return p
@@ -102,22 +110,44 @@ class Partial:
         spec = self.spec
         m = np.empty((values.shape[0], reductions.N_MOM))
         tops = {var: j for j, (var, parent, *_) in enumerate(spec.hists) if parent[BIN_COUNT] == 0}
+        picks = dict(spec.picks)
+        if picks or spec.tail:
+            self._make_scratch(values.shape[1])
         fused = set()
         for v in range(values.shape[0]):
             j = tops[v]
             _, _, lo, hi, nb = spec.hists[j]
-            reductions.moments_hist(values[v], m[v], lo, hi, nb, self.hists[j][0])
+            flags = picks.get(v, NO_PICKS)
+            buf = self.scratch[0] if v in picks else NO_VALUES
+            k = reductions.moments_hist(values[v], m[v], lo, hi, nb, self.hists[j][0], flags, buf)
+            if v in picks:
+                _append(self.picked.setdefault(v, []), buf[:k].copy())
+            if spec.tail and spec.tail[0] == v:
+                self._keep_tail(b, values[v], lo, nb / (hi - lo), nb)
             fused.add(j)
         self.moments[b] = m
         return fused
 
+    def _keep_tail(self, b: int, x: np.ndarray, lo: float, w: float, nb: int) -> None:
+        """Keep block b's finite values of the tail variable up to its last tail bin."""
+        scratch = self.scratch[0]  # free again: any picks of x are copied out already
+        k = reductions.copy_through(x, lo, w, nb, self.spec.tail[1], scratch)
+        self.tail[b] = scratch[:k].copy()
+
+    def _make_scratch(self, n: int) -> None:
+        """Work arrays for n values (a block), made once per partial and reused."""
+        if self.scratch is None or len(self.scratch[0]) < n:
+            self.scratch = (np.empty(n), np.empty(n, np.int64))
+
     def _collect(self, values: np.ndarray) -> None:
         """Copy out the values in the bins the spec collects."""
+        if self.groups:
+            self._make_scratch(values.shape[1])
         for var, (lo, w, nb), slots, idx in self.groups:
-            # every top-level bin of one variable in a single call (count, then copy)
+            # every top-level bin of one variable in a single scan
             counts = np.zeros(len(idx), np.int64)
             pos = np.zeros(len(idx), np.int64)
-            buf = reductions.gather_bins(values[var], lo, w, nb, slots, counts, pos)
+            buf = reductions.gather_bins(values[var], lo, w, nb, slots, counts, pos, *self.scratch)
             for j, c, p0 in zip(idx, counts, pos):
                 if c:
                     _append(self.collects[j], buf[p0 : p0 + c])
@@ -135,6 +165,7 @@ class Partial:
         self.moments.update(other.moments)
         self.sums.update(other.sums)
         self.line_sums.update(other.line_sums)
+        self.tail.update(other.tail)
         for a, b in zip(self.hists, other.hists):
             a[0] += b[0]
             np.minimum(a[1], b[1], out=a[1])
@@ -142,9 +173,19 @@ class Partial:
         for a, b in zip(self.collects, other.collects):
             for arr in b:
                 _append(a, arr)
+        for v, arrays in other.picked.items():
+            for arr in arrays:
+                _append(self.picked.setdefault(v, []), arr)
         if other.flags is not None:
             self.flags = other.flags.copy() if self.flags is None else self.flags + other.flags
         return self
+
+
+def _empty_histogram(nb: int, parent: np.ndarray) -> list:
+    """[counts, bin min, bin max] of an empty histogram of nb bins.  A top-level histogram
+    (parent NO_BIN) tracks no bin min or max (``reductions.histogram``): they stay empty."""
+    tracked = nb + 2 if parent[BIN_COUNT] != 0.0 else 0
+    return [np.zeros(nb + 2, np.int64), np.full(tracked, np.inf), np.full(tracked, -np.inf)]
 
 
 #: pieces a collect keeps before joining them into one array

@@ -164,7 +164,7 @@ def _emit_line(j: int, line: LineCode, n_lines: int, w: _Writer) -> None:
         with w.block("if not math.isfinite(amount):"):
             w(f"problem_counts[{line.problem}] += 1")
         w(f"line_pv_{j} += amount * discount[t]")
-        w(f"line_sums[{j} * years + t] += amount")
+        w(f"sums[{j} * years + t] += amount")
         with w.block("if line_years:"):
             w(f"out_values[{amount_row}, column] = amount")
         if line.is_cost:
@@ -221,6 +221,9 @@ def render(plan: Plan) -> str:
     w(f"mid_year = {1 if plan.scenario.timing == 'mid-year' else 0}")
     w("discount = np.empty(years)")
     w("flows = np.empty(years)")
+    # this call's line sums, added up here and stored once at the end: another thread adds
+    # into the next block's row of the same array, and sharing its cache line slowed both
+    w("sums = line_sums.copy()")
     if plan.schedule_codes:
         n = len(plan.schedule_codes)
         w(f"rates = np.empty({n})")
@@ -239,6 +242,7 @@ def render(plan: Plan) -> str:
                 w(f"growth_{j} = 1.0")
         _emit_year(plan, w)
         _emit_metrics(plan, w)
+    w("line_sums[:] = sums")
     return "\n".join(w.lines) + "\n"
 
 

@@ -48,6 +48,7 @@ def _shared_kernels() -> list:
         reductions.moments_hist,
         reductions.gather_bins,
         reductions.sum_before,
+        reductions.copy_through,
     ]
 
 
@@ -128,7 +129,8 @@ def compile_shared_kernels() -> None:
     source = ArraySource(values, 1)
     nb = 64
     tops = tuple((v, NO_BIN, -4.0, 4.0, nb) for v in range(values.shape[0]))
-    source.execute(PassSpec(moments=True, hists=tops))
+    picks = ((0, np.ones(nb + 2, np.uint8)),)  # candidates and the tail, as pass 1 copies them
+    source.execute(PassSpec(moments=True, hists=tops, picks=picks, tail=(0, nb // 2)))
     top_bin = np.zeros(reductions.BIN_FILTER_SIZE)  # bin nb // 2 of the histograms above
     top_bin[reductions.BIN_LO] = -4.0
     top_bin[reductions.BIN_SCALE] = nb / 8.0

@@ -9,6 +9,7 @@ never parses options.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -195,16 +196,36 @@ class KernelSource:
         self.kernel = compile_plan(plan)
         self.blocks = list(range(n_blocks(runs))) if blocks is None else list(blocks)
         self.all_blocks = blocks is None  # a Dask task sees only its blocks; its caller checks
+        self._kept: dict[int, RunArrays] = {}  # blocks made by ``pilot``, reused by every pass
 
     def _buffers(self):
         return allocate(self.plan, SUMMARY_BLOCK, keep_inputs=False)
 
-    def pilot(self) -> np.ndarray:
+    def _generate(self, b: int) -> RunArrays:
+        """Block b's runs in a buffer of their own (its problems counted in its flags)."""
         buf = self._buffers()
-        s, n = block_range(0, self.runs)
+        s, n = block_range(b, self.runs)
         _call(self.kernel, self.plan, s, n, 0, buf, buf.flags, self.chunk, False, buf.line_sums[0])
-        check_problems(self.plan, buf.flags, n)
-        return buf.values[:, :n]
+        return buf
+
+    def pilot(self) -> np.ndarray:
+        """Block 0's values.  With two threads or more, block 1 is made meanwhile on another
+        thread (the pilot would leave it idle); every pass then reduces both blocks without
+        generating them again."""
+        if not self._kept:
+            ahead = 1 if self.threads > 1 and 1 in self.blocks and n_blocks(self.runs) > 1 else 0
+            pool = ThreadPoolExecutor(max_workers=1) if ahead else None
+            try:
+                second = pool.submit(self._generate, 1) if pool else None
+                first = self._generate(0)
+                check_problems(self.plan, first.flags, block_range(0, self.runs)[1])
+                if second is not None:
+                    self._kept[1] = second.result()
+                self._kept[0] = first
+            finally:
+                if pool is not None:
+                    pool.shutdown(wait=False)
+        return self._kept[0].values[:, : block_range(0, self.runs)[1]]
 
     def execute(self, spec: PassSpec, progress=None) -> Partial:
         def make():
@@ -213,6 +234,11 @@ class KernelSource:
         def work(state, b):
             buf, part = state
             s, n = block_range(b, self.runs)
+            kept = self._kept.get(b)
+            if kept is not None:  # made by pilot: the same values, sums and problem counts
+                buf.flags += kept.flags
+                part.reduce_block(b, kept.values[:, :n], kept.line_sums[0])
+                return
             sums = buf.line_sums[0]
             sums[:] = 0.0
             _call(self.kernel, self.plan, s, n, 0, buf, buf.flags, self.chunk, False, sums)

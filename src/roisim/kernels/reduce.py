@@ -25,11 +25,13 @@ BIN_FILTER_SIZE = 8
 @njit(cache=True, nogil=True, inline="always")
 def bin_of(v, lo, w, nb):
     """Bin of v in a histogram of nb equal bins from lo with nb/(hi-lo) = w: 0 below lo,
-    nb+1 at or above hi (infinities included).  Monotone in v."""
+    nb+1 at or above hi (infinities and NaN included).  Monotone in v.
+
+    ``t < nb`` is tested before ``int(t)``, so a huge t is never converted to an integer."""
     if v < lo:
         return 0
-    k = 1 + int((v - lo) * w) if math.isfinite(v) else nb + 1
-    return nb + 1 if k > nb else k
+    t = (v - lo) * w
+    return 1 + int(t) if t < nb else nb + 1
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -125,6 +127,21 @@ def sum_before(x, bin_filter):
 
 
 @njit(cache=True, nogil=True)
+def copy_through(x, lo, w, nb, last, out):
+    """Copy the finite values of x in bins 0 .. ``last`` of a histogram of nb equal bins from lo
+    (nb/(hi-lo) = w) into out, in the order of x; returns how many were copied.  Whatever bin
+    k <= last turns out to hold the expected shortfall's rank, ``sum_before`` over these copies
+    gives the same sum and count, to the bit, as over all of x."""
+    m = 0
+    for i in range(x.shape[0]):
+        v = x[i]
+        if math.isfinite(v) and bin_of(v, lo, w, nb) <= last:
+            out[m] = v
+            m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
 def row_sums(values, rows, out):
     """out[k] = the sum of row rows[k] of values, added left to right from 0.0 (the order in which
     the kernel adds a line's amounts into its sums, so the bits are the same)."""
@@ -136,17 +153,24 @@ def row_sums(values, rows, out):
 
 
 @njit(cache=True, nogil=True)
-def moments_hist(x, out, lo, hi, nb, counts):
-    """Moments and a top-level ``histogram`` of x in one pass.
+def moments_hist(x, out, lo, hi, nb, counts, pick, picked):
+    """Moments and a top-level ``histogram`` of x in one pass, and the values of x in the bins
+    ``pick`` marks copied into ``picked``; returns how many were copied.
 
     out[0:9] gets: finite count, mean and M2 of the finite values, min, max, count > 0, NaN count,
-    +inf count, -inf count.
+    +inf count, -inf count.  ``pick`` is empty (copy nothing) or has a flag (0/1) per bin,
+    0 for bins 0 and nb+1; ``picked`` is then at least as long as x.
 
     The sums are taken about c, the block's first finite value: mean = c + S1/n and
     M2 = S2 - S1²/n with S1 = Σ(x - c), S2 = Σ(x - c)², which is accurate because c is one of the
-    values (|mean - c| is of the order of the sd)."""
+    values (|mean - c| is of the order of the sd).  The finite values take the first branch of
+    the loop, which has no other test, so it runs at the speed of its two sums."""
     w = nb / (hi - lo)
     c = np.nan
+    for i in range(x.shape[0]):
+        if math.isfinite(x[i]):
+            c = x[i]
+            break
     n = 0
     s1 = 0.0
     s2 = 0.0
@@ -156,29 +180,32 @@ def moments_hist(x, out, lo, hi, nb, counts):
     nnan = 0
     npinf = 0
     nninf = 0
+    copying = pick.shape[0] > 0
+    m = 0
     for i in range(x.shape[0]):
         v = x[i]
-        if v > 0.0:
-            npos += 1
         if math.isfinite(v):
-            if n == 0:
-                c = v
             dv = v - c
             n += 1
             s1 += dv
             s2 += dv * dv
-            if v < vlo:
-                vlo = v
-            if v > vhi:
-                vhi = v
-        elif math.isnan(v):
+            vlo = min(vlo, v)
+            vhi = max(vhi, v)
+            npos += v > 0.0
+            k = bin_of(v, lo, w, nb)
+            counts[k] += 1
+            if copying:  # written every time, kept when flagged: no branch to mispredict
+                picked[m] = v
+                m += pick[k]
+        elif v != v:
             nnan += 1
-            continue
         elif v > 0.0:
             npinf += 1
+            npos += 1
+            counts[nb + 1] += 1
         else:
             nninf += 1
-        counts[bin_of(v, lo, w, nb)] += 1
+            counts[0] += 1
     out[N_FIN] = n
     out[MEAN] = c + s1 / n if n > 0 else 0.0
     out[M2] = max(0.0, s2 - s1 * s1 / n) if n > 0 else 0.0
@@ -188,31 +215,37 @@ def moments_hist(x, out, lo, hi, nb, counts):
     out[N_NAN] = nnan
     out[N_POSINF] = npinf
     out[N_NEGINF] = nninf
+    return m
 
 
 @njit(cache=True, nogil=True)
-def gather_bins(x, lo, w, nb, slot_of_bin, counts, pos):
+def gather_bins(x, lo, w, nb, slot_of_bin, counts, pos, picked, slots):
     """The values of x in the top-level bins mapped to slots (slot_of_bin[bin] >= 0; -1 for bins
-    not wanted), grouped by slot: counts[s] values of slot s from out[pos[s]]."""
-    for s in range(counts.shape[0]):
-        counts[s] = 0
+    not wanted), grouped by slot: counts[s] values of slot s from out[pos[s]], in the order of x.
+
+    One scan of x picks the values out with their slots into the scratch arrays ``picked`` and
+    ``slots`` (at least as long as x; reused from block to block, so nothing large is allocated
+    per call); the few picked are then grouped."""
+    m = 0
     for i in range(x.shape[0]):
         v = x[i]
-        if v == v:
-            s = slot_of_bin[bin_of(v, lo, w, nb)]
-            if s >= 0:
-                counts[s] += 1
+        s = slot_of_bin[bin_of(v, lo, w, nb)]
+        if s >= 0 and v == v:
+            picked[m] = v
+            slots[m] = s
+            m += 1
+    for s in range(counts.shape[0]):
+        counts[s] = 0
+    for j in range(m):
+        counts[slots[j]] += 1
     total = 0
     for s in range(counts.shape[0]):
         pos[s] = total
         total += counts[s]
     out = np.empty(total)
     fill = pos.copy()
-    for i in range(x.shape[0]):
-        v = x[i]
-        if v == v:
-            s = slot_of_bin[bin_of(v, lo, w, nb)]
-            if s >= 0:
-                out[fill[s]] = v
-                fill[s] += 1
+    for j in range(m):
+        s = slots[j]
+        out[fill[s]] = picked[j]
+        fill[s] += 1
     return out
