@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from roisim._imports import quick_imports
+from roisim import _quick_imports as quick_imports
 from roisim._version import __version__
 from roisim.cli.options import (
     fail,

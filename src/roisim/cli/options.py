@@ -150,4 +150,3 @@ def warn_sampling(scenario, runs=None) -> None:
     count = scenario.runs if runs is None else runs
     for line in sampling_warnings(scenario.sampling, scenario.replicates, count):
         click.echo(f"warning: {line}", err=True)
-
