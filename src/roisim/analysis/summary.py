@@ -348,9 +348,8 @@ def summarize_run(
     >>> metrics.npv.p50, cashflow.p95, lines
     (50.5, (95.05, 95.05), ())
     """
-    wait_for_precompile()  # a cold start may be compiling the reduction kernels elsewhere
     passes = _Passes(source, progress)
-    pilot = source.pilot()
+    pilot = source.pilot()  # first: a cold start compiles the scenario's kernel here
     layout = layout if layout is not None else infer(pilot.shape[0])
     histograms, first, candidates = _first_pass(source, pilot, layout, passes)
     moments = merge_moments(first.moments)
@@ -404,6 +403,7 @@ def _first_pass(source, pilot: np.ndarray, layout: Layout, passes: _Passes):
     """Pass 1: moments and a top-level histogram of every variable (on the pilot's range), the
     values of the candidate bins around the wanted percentiles (``roisim.analysis.candidates``),
     and each block's sums of the lines' amounts by year when the layout has the lines."""
+    wait_for_precompile()  # a cold start may be compiling the reduction kernels elsewhere
     top = []
     for variable in range(pilot.shape[0]):
         lo, hi = _histogram_range(pilot[variable])
