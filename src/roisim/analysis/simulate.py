@@ -120,12 +120,12 @@ def central_figures(scenario: Scenario) -> CentralCase | None:
     figures, or None when it has no central case (its medians give an amount that is not a
     finite number, or a negative cost).  Cached on disk with the plans: the medians of
     truncated families need scipy, which a warm ``roisim run`` never imports otherwise."""
-    from roisim.analysis.central import central_case
-
     ckey = diskcache.key(diskcache.source_fingerprint(*CENTRAL_CODE), "central", repr(scenario))
     cached = diskcache.get("central", ckey)
     if cached is not None:
         return cached[0]
+    from roisim.analysis.central import central_case  # here: a warm run never needs it
+
     try:
         figures = CentralCase(**central_case(scenario))
     except ScenarioError:
