@@ -440,12 +440,16 @@ def test_agg_outside_pyplot_unless_a_backend_was_chosen():
     assert _python(chosen, {"MPLBACKEND": "svg"}).split()[0] == "True"   # the user's pyplot
 
 
-def test_roisim_run_never_imports_matplotlib():
+def test_roisim_run_never_imports_matplotlib_or_the_other_report_libraries():
+    # nor the other report-only libraries: a warm `roisim run` must not pay for the pack
     code = ("import sys\nfrom roisim.cli.main import main\n"
             "try:\n    main(['run', 'scenarios/fintech.toml', '--runs', '2000', '--quiet'],"
             " standalone_mode=False)\nexcept SystemExit:\n    pass\n"
-            "print('MPL' if any(m.startswith('matplotlib') for m in sys.modules) else 'NO MPL')")
-    assert _python(code) == "NO MPL"
+            "heavy = ('matplotlib', 'jinja2', 'xlsxwriter', 'openpyxl', 'statsmodels',"
+            " 'scipy.stats')\n"
+            "print(sorted({h for h in heavy for m in sys.modules"
+            " if m == h or m.startswith(h + '.')}) or 'NONE')")
+    assert _python(code) == "NONE"
 
 
 # ============================================================================ the command
