@@ -454,3 +454,38 @@ def test_entry_ctrl_c_and_message_exits(monkeypatch, capsys):
         monkeypatch.setattr(cli, "main", fn)
         cli.entry()
         assert seen[-1] == code and text in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- command-line mistakes, one line
+@pytest.mark.parametrize(
+    "argv, fragments",
+    [
+        (["run", "{f}", "--runs", "abc"], ["'--runs'", "whole number", "'roisim run --help'"]),
+        (["run", "{f}", "--sampling", "lhx"], ["'--sampling'", "did you mean 'lhs'"]),
+        (["run", "{f}", "--threads", "x"], ["'--threads'", "'x'"]),
+        (["run", "{f}", "--sedd", "3"], ["no such option '--sedd'", "'--seed'"]),
+        (["run"], ["missing argument 'scenario.toml'", "'roisim run --help'"]),
+        (["plot", "{f}"], ["missing option '-o'", "'roisim plot --help'"]),
+        (["sensitivity", "{f}", "--runs", "0"], ["'--runs'", ">= 1"]),
+        (["runn", "{f}"], ["no such command 'runn'", "'roisim --help'"]),
+        (["--bogus"], ["no such option '--bogus'", "'roisim --help'"]),
+    ],
+)
+def test_usage_mistakes_are_one_line_errors(argv, fragments):
+    # click's own usage block (Usage: ..., Try ..., Error: ...) is three lines; roisim prints
+    # every mistake as one "error: ..." line, exit code 2, as it does for a bad scenario file
+    fintech = str(Path(__file__).resolve().parents[1] / "scenarios" / "fintech.toml")
+    res = CliRunner().invoke(main, [a.replace("{f}", fintech) for a in argv], prog_name="roisim")
+    lines = res.output.strip().splitlines()
+    assert res.exit_code == 2 and len(lines) == 1, res.output
+    assert lines[0].startswith("error: ") and "Traceback" not in res.output
+    for fragment in fragments:
+        assert fragment in lines[0].lower(), lines[0]
+
+
+def test_help_and_version_still_print_in_full():
+    shown = CliRunner().invoke(main, ["run", "--help"], prog_name="roisim")
+    assert shown.exit_code == 0 and shown.output.startswith("Usage: roisim run [OPTIONS]")
+    assert "--runs" in shown.output and len(shown.output.splitlines()) > 10
+    version = CliRunner().invoke(main, ["--version"])
+    assert version.exit_code == 0 and version.output.startswith("roisim, version ")

@@ -791,6 +791,38 @@ def test_bad_override(write_toml, override, paths):
     expect(write_toml(make()), paths, overrides=[override])
 
 
+def test_override_creates_a_table_the_file_leaves_out(write_toml):
+    # the file has no [simulation] precision rule and no [correlations]: --set builds them, and
+    # the scenario equals the one whose file spells the same tables out
+    sets = ['simulation.precision.metric="npv.mean"', "simulation.precision.tolerance=500",
+            "simulation.precision.max_runs=400000", 'correlations.pairs=[["hours", "hourly_rate",'
+            " 0.4]]"]
+    made = roisim.load_scenario(write_toml(make()), overrides=sets)
+    spelled = roisim.load_scenario(write_toml(make(extra=(
+        '[simulation]\nprecision = { metric = "npv.mean", tolerance = 500, max_runs = 400000 }\n'
+        '[correlations]\npairs = [["hours", "hourly_rate", 0.4]]\n')), "b.toml"))
+    assert made.precision is not None and made.precision == spelled.precision
+    assert made.correlations == spelled.correlations and made.correlations is not None
+
+
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        ("simulation.precison.max_runs=1000", "did you mean 'precision'"),
+        ("correlation.pairs=[]", "did you mean 'correlations'"),
+    ],
+)
+def test_override_through_a_misspelt_table_suggests_it(write_toml, override, fragment):
+    path = "--set " + override.split("=")[0]
+    expect(write_toml(make()), path, fragment, overrides=[override])
+
+
+def test_override_into_a_created_table_is_still_validated(write_toml):
+    # a precision rule made by --set alone, without its metric, is refused like one in the file
+    expect(write_toml(make()), "simulation.precision.metric", "is required",
+           overrides=["simulation.precision.max_runs=1000"])
+
+
 def test_good_override_is_applied(write_toml):
     base = roisim.load_scenario(write_toml(make()))
     sc = roisim.load_scenario(

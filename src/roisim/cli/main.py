@@ -10,6 +10,7 @@ import click
 from roisim import _quick_imports as quick_imports
 from roisim._version import __version__
 from roisim.cli.options import (
+    OneLineErrors,
     fail,
     precision_option,
     runs_option,
@@ -35,7 +36,7 @@ def _analysis_commands() -> list:
     return [sensitivity, stress, breakeven, compare, plot, report, export, new]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="roisim")
 def main():
     """roisim: Monte Carlo NPV, IRR and payback for a business case written in TOML."""

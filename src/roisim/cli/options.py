@@ -29,6 +29,37 @@ class RunsType(click.ParamType):
         return int(v)
 
 
+class OneLineUsage(click.ClickException):
+    """A command-line mistake (bad option value, unknown option, missing argument), shown as
+    one line like every other roisim error, instead of click's usage block."""
+
+    exit_code = 2
+
+    def __init__(self, err: click.UsageError):
+        super().__init__(err.format_message())
+        ctx = err.ctx
+        self.help = f"{ctx.command_path} --help" if ctx is not None else "roisim --help"
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.message} (see '{self.help}')", err=True)
+
+
+class OneLineErrors(click.Group):
+    """The roisim group: usage errors of any of its commands print as one line, exit 2."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as err:
+            raise OneLineUsage(err) from None
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as err:
+            raise OneLineUsage(err) from None
+
+
 def fail(err: ScenarioError) -> None:
     """Print a user error as one line and exit 2."""
     click.echo(f"error: {err}", err=True)

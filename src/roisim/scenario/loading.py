@@ -161,18 +161,28 @@ def apply_override(data: dict, path: str, value) -> None:
             if last:
                 node[seg] = value
                 return
+            optional = list(_OPTIONAL_TABLES.get(where, ()))
             if seg not in node:
-                if not where and seg in ("simulation", "inputs", "benefits", "costs"):
-                    node[seg] = [] if seg in ("benefits", "costs") else {}
+                if seg in optional:
+                    node[seg] = [] if seg in _LISTS else {}
                 else:
                     what = "input" if where == "inputs" else "field"
                     raise ScenarioError(
                         f"unknown {what} '{seg}' in {where or 'the file'}"
-                        f"{suggest(seg, [k for k in node if isinstance(k, str)])}",
+                        f"{suggest(seg, [k for k in node if isinstance(k, str)] + optional)}",
                         f"--set {path}",
                     )
             node = node[seg]
             where = f"{where}.{seg}" if where else seg
+
+
+# Tables a scenario may leave out, which ``--set`` creates when a path goes through them
+# (``--set simulation.precision.max_runs=1e6``); keyed by the path of the table that holds them.
+_OPTIONAL_TABLES = {
+    "": ("simulation", "inputs", "benefits", "costs", "stress", "correlations"),
+    "simulation": ("precision",),
+}
+_LISTS = ("benefits", "costs", "stress")
 
 
 def _kind(v) -> str:
