@@ -179,17 +179,26 @@ def _matrix(raw, levels, others) -> list:
     out = []
     for i in range(k):
         for j in range(k):
-            where = f"{path}.values[{i}][{j}]"
-            v = _value(rows[i][j], where)
-            if i == j and v != 1.0:
-                raise ScenarioError(f"a diagonal entry must be 1, got {v:g}", where)
-            if j > i and v != _value(rows[j][i], f"{path}.values[{j}][{i}]"):
-                raise ScenarioError(
-                    f"the matrix must be symmetric: {v:g} here, {rows[j][i]:g} at "
-                    f"values[{j}][{i}]", where)
+            try:
+                v = _entry(rows, i, j, path)
+            except ScenarioError as err:  # say which inputs the entry is for
+                raise ScenarioError(f"{names[i]} ~ {names[j]}: {err.message}", err.path) from None
             if j > i:
-                out.append((names[i], names[j], v, where))
+                out.append((names[i], names[j], v, f"{path}.values[{i}][{j}]"))
     return out
+
+
+def _entry(rows, i: int, j: int, path: str) -> float:
+    """The matrix entry values[i][j], checked: in [-1, 1], 1 on the diagonal, symmetric."""
+    where = f"{path}.values[{i}][{j}]"
+    v = _value(rows[i][j], where)
+    if i == j and v != 1.0:
+        raise ScenarioError(f"a diagonal entry must be 1, got {v:g}", where)
+    if j > i and v != _value(rows[j][i], f"{path}.values[{j}][{i}]"):
+        raise ScenarioError(
+            f"the matrix must be symmetric: {v:g} here, {rows[j][i]:g} at values[{j}][{i}]",
+            where)
+    return v
 
 
 def _check_unique(entries) -> None:
